@@ -1,0 +1,25 @@
+/**
+ * The one interface every selection policy implements, mirroring Flux's `Policer`:
+ * tags in, the chosen tag out. Implementations are pure and throw `PolicyError`
+ * with Flux's own wording so users see the messages they know from the controller.
+ */
+export interface Policer {
+  latest(tags: readonly string[]): string;
+}
+
+export class PolicyError extends Error {
+  override name = 'PolicyError';
+}
+
+/** The `spec.policy` shape of Flux's ImagePolicy (v1 and v1beta2 share it). */
+export interface PolicyChoice {
+  semver?: { range: string };
+  alphabetical?: { order?: string };
+  numerical?: { order?: string };
+}
+
+/** The `spec.filterTags` shape of Flux's ImagePolicy. */
+export interface TagFilterSpec {
+  pattern?: string;
+  extract?: string;
+}
