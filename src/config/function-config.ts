@@ -1,0 +1,131 @@
+import type { PolicyChoice, TagFilterSpec } from '../policy/policer.js';
+import { FUNCTION_CONFIG_API_VERSION, FUNCTION_CONFIG_KIND, functionConfigSchema } from './schema.js';
+import { validateAgainst } from './validate.js';
+
+export type DigestReflectionPolicy = 'Always' | 'IfNotPresent' | 'Never';
+
+export interface InlinePolicy {
+  name: string;
+  namespace?: string;
+  image?: string;
+  imageRepositoryRef?: { name: string; namespace?: string };
+  policy?: PolicyChoice;
+  filterTags?: TagFilterSpec;
+  exclusionList?: string[];
+  digestReflectionPolicy?: DigestReflectionPolicy;
+  interval?: string;
+  aliasOf?: { tag: string };
+}
+
+export interface ImageRule {
+  name: string;
+  policy: string;
+}
+
+export interface FieldSpec {
+  kind?: string;
+  apiVersion?: string;
+  path: string;
+}
+
+export interface RegistrySettings {
+  host: string;
+  insecure?: boolean;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  concurrency?: number;
+}
+
+export interface FunctionConfig {
+  digestReflectionPolicy: DigestReflectionPolicy;
+  policies: InlinePolicy[];
+  images: ImageRule[];
+  fieldSpecs: FieldSpec[];
+  registries: RegistrySettings[];
+  requestBudget?: number;
+  cache: { dir?: string; offline?: boolean; disabled?: boolean };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(
+    message: string,
+    readonly problems: readonly string[] = [],
+  ) {
+    super(problems.length > 0 ? `${message}:\n  ${problems.join('\n  ')}` : message);
+  }
+}
+
+export const DEFAULT_CONFIG: FunctionConfig = Object.freeze({
+  digestReflectionPolicy: 'Always',
+  policies: [],
+  images: [],
+  fieldSpecs: [],
+  registries: [],
+  cache: {},
+}) as FunctionConfig;
+
+/** ConfigMap `data` keys a user can pass with `kpt fn eval … -- key=value`. */
+const CONFIG_MAP_KEYS = ['digestReflectionPolicy', 'offline', 'requestBudget'] as const;
+
+/**
+ * Accepts what orchestrators send: nothing (`kpt fn render` without config), the
+ * empty ConfigMap `kpt fn eval` sends by default, a ConfigMap with `-- key=value`
+ * data, or our own `ApplyImagePolicies` object.
+ */
+export function loadFunctionConfig(raw: unknown, source = 'functionConfig'): FunctionConfig {
+  if (raw === undefined || raw === null) return structuredClone(DEFAULT_CONFIG);
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(`${source} must be an object, got ${Array.isArray(raw) ? 'a list' : typeof raw}`);
+  }
+  const object = raw as Record<string, unknown>;
+  if (object.kind === 'ConfigMap' && object.apiVersion === 'v1') return fromConfigMap(object, source);
+  if (object.kind !== FUNCTION_CONFIG_KIND || object.apiVersion !== FUNCTION_CONFIG_API_VERSION) {
+    throw new ConfigError(
+      `${source} is ${String(object.apiVersion)}/${String(object.kind)}; expected apiVersion ${FUNCTION_CONFIG_API_VERSION}, kind ${FUNCTION_CONFIG_KIND} (or a ConfigMap)`,
+    );
+  }
+  const problems = validateAgainst(functionConfigSchema, object);
+  if (problems.length > 0) throw new ConfigError(`invalid ${source}`, problems);
+  const spec = (object.spec ?? {}) as Partial<FunctionConfig>;
+  return {
+    digestReflectionPolicy: spec.digestReflectionPolicy ?? 'Always',
+    policies: spec.policies ?? [],
+    images: spec.images ?? [],
+    fieldSpecs: spec.fieldSpecs ?? [],
+    registries: spec.registries ?? [],
+    ...(spec.requestBudget !== undefined ? { requestBudget: spec.requestBudget } : {}),
+    cache: spec.cache ?? {},
+  };
+}
+
+function fromConfigMap(object: Record<string, unknown>, source: string): FunctionConfig {
+  const data = (object.data ?? {}) as Record<string, unknown>;
+  const config = structuredClone(DEFAULT_CONFIG);
+  for (const [key, value] of Object.entries(data)) {
+    const text = String(value);
+    switch (key as (typeof CONFIG_MAP_KEYS)[number]) {
+      case 'digestReflectionPolicy':
+        if (text !== 'Always' && text !== 'IfNotPresent' && text !== 'Never') {
+          throw new ConfigError(`${source} data.digestReflectionPolicy: must be one of "Always", "IfNotPresent", "Never"`);
+        }
+        config.digestReflectionPolicy = text;
+        break;
+      case 'offline':
+        config.cache.offline = text === 'true';
+        break;
+      case 'requestBudget': {
+        const budget = Number(text);
+        if (!Number.isInteger(budget) || budget < 1) throw new ConfigError(`${source} data.requestBudget: must be a positive integer`);
+        config.requestBudget = budget;
+        break;
+      }
+      default:
+        throw new ConfigError(
+          `${source} data: unknown key '${key}' (known: ${CONFIG_MAP_KEYS.join(', ')}; use an ApplyImagePolicies object for policies)`,
+        );
+    }
+  }
+  return config;
+}

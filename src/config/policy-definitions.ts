@@ -1,0 +1,243 @@
+import type { KrmResult, ResourceRef } from '../krm/results.js';
+import type { PolicyChoice, TagFilterSpec } from '../policy/policer.js';
+import { parseGoDuration } from './duration.js';
+import type { DigestReflectionPolicy, FunctionConfig, InlinePolicy } from './function-config.js';
+
+/** Where a definition came from, so every error can point at it. */
+export interface Origin {
+  /** `ImagePolicy flux-system/app` or `functionConfig spec.policies[2] (flux-system/app)`. */
+  description: string;
+  resourceRef?: ResourceRef;
+  file?: { path: string; index?: number };
+}
+
+export interface RepositoryAccess {
+  /** `kubernetes.io/dockerconfigjson` Secret named by ImageRepository `spec.secretRef`. */
+  secretRef?: { name: string; namespace: string };
+  certSecretRef?: { name: string; namespace: string };
+  insecure?: boolean;
+}
+
+/** Everything needed to resolve one policy, whichever way it was declared. */
+export interface PolicyDefinition {
+  namespace: string;
+  name: string;
+  /** Repository as written in `spec.image`; what `:name` markers write. */
+  image: string;
+  selection: { policy: PolicyChoice; filterTags?: TagFilterSpec; exclusionList?: string[] };
+  digestReflectionPolicy: DigestReflectionPolicy;
+  /** How long a cached tag list may be reused: Flux's scan interval. */
+  tagListMaxAgeMs: number;
+  aliasOf?: { tag: string };
+  access: RepositoryAccess;
+  origin: Origin;
+}
+
+/** A Kubernetes-shaped object found in the input, with where it was found. */
+export interface SourceObject {
+  object: Record<string, unknown>;
+  origin: { file?: { path: string; index?: number } };
+}
+
+export const FLUX_IMAGE_GROUP = 'image.toolkit.fluxcd.io';
+const FLUX_VERSIONS = new Set(['v1', 'v1beta2', 'v1beta1']);
+export const DEFAULT_INLINE_INTERVAL_MS = 60_000;
+const DEFAULT_ALIAS_POLICY: PolicyChoice = { alphabetical: { order: 'asc' } };
+
+export function policyKey(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
+
+export function isFluxImageObject(object: Record<string, unknown>, kind: 'ImagePolicy' | 'ImageRepository'): boolean {
+  if (object.kind !== kind || typeof object.apiVersion !== 'string') return false;
+  const [group, version] = object.apiVersion.split('/');
+  return group === FLUX_IMAGE_GROUP && FLUX_VERSIONS.has(version ?? '');
+}
+
+interface RepositoryDefinition {
+  image: string;
+  exclusionList?: string[];
+  tagListMaxAgeMs: number;
+  access: RepositoryAccess;
+  origin: Origin;
+}
+
+export interface PolicyCollection {
+  policies: Map<string, PolicyDefinition>;
+  problems: KrmResult[];
+}
+
+/**
+ * Joins ImagePolicy objects to their ImageRepository objects and adds the inline
+ * policies of the functionConfig. Problems are returned, not thrown, so one broken
+ * object is reported with all the others instead of hiding them.
+ */
+export function collectPolicies(objects: readonly SourceObject[], config: FunctionConfig): PolicyCollection {
+  const problems: KrmResult[] = [];
+  const repositories = new Map<string, RepositoryDefinition>();
+  const policies = new Map<string, PolicyDefinition>();
+  const seen = new Map<string, Origin>();
+
+  const fail = (origin: Origin, message: string): void => {
+    problems.push({ severity: 'error', message: `${origin.description}: ${message}`, ...originFields(origin) });
+  };
+  const claim = (kind: string, key: string, origin: Origin): boolean => {
+    const earlier = seen.get(`${kind}:${key}`);
+    if (earlier) {
+      fail(origin, `${kind} ${key} is defined more than once (also ${earlier.description}${earlier.file ? ` in ${earlier.file.path}` : ''})`);
+      return false;
+    }
+    seen.set(`${kind}:${key}`, origin);
+    return true;
+  };
+
+  for (const source of objects) {
+    if (!isFluxImageObject(source.object, 'ImageRepository')) continue;
+    const { namespace, name, origin } = identify(source, 'ImageRepository');
+    const spec = asRecord(source.object.spec);
+    if (!claim('ImageRepository', policyKey(namespace, name), origin)) continue;
+    if (typeof spec.image !== 'string' || spec.image === '') {
+      fail(origin, 'spec.image: missing required field');
+      continue;
+    }
+    try {
+      repositories.set(policyKey(namespace, name), {
+        image: spec.image,
+        ...(Array.isArray(spec.exclusionList) ? { exclusionList: spec.exclusionList.map(String) } : {}),
+        tagListMaxAgeMs: typeof spec.interval === 'string' ? parseGoDuration(spec.interval) : DEFAULT_INLINE_INTERVAL_MS,
+        access: {
+          ...(refName(spec.secretRef) ? { secretRef: { name: refName(spec.secretRef) as string, namespace } } : {}),
+          ...(refName(spec.certSecretRef) ? { certSecretRef: { name: refName(spec.certSecretRef) as string, namespace } } : {}),
+          ...(spec.insecure === true ? { insecure: true } : {}),
+        },
+        origin,
+      });
+    } catch (error) {
+      fail(origin, `spec.interval: ${(error as Error).message}`);
+    }
+  }
+
+  const define = (definition: PolicyDefinition): void => {
+    policies.set(policyKey(definition.namespace, definition.name), definition);
+  };
+
+  for (const source of objects) {
+    if (!isFluxImageObject(source.object, 'ImagePolicy')) continue;
+    const { namespace, name, origin } = identify(source, 'ImagePolicy');
+    if (!claim('ImagePolicy', policyKey(namespace, name), origin)) continue;
+    const spec = asRecord(source.object.spec);
+    const ref = asRecord(spec.imageRepositoryRef);
+    if (typeof ref.name !== 'string') {
+      fail(origin, 'spec.imageRepositoryRef.name: missing required field');
+      continue;
+    }
+    const repositoryKey = policyKey(typeof ref.namespace === 'string' ? ref.namespace : namespace, ref.name);
+    const repository = repositories.get(repositoryKey);
+    if (!repository) {
+      fail(origin, `spec.imageRepositoryRef: ImageRepository ${repositoryKey} is not among the inputs`);
+      continue;
+    }
+    if (spec.policy === undefined) {
+      fail(origin, 'spec.policy: missing required field');
+      continue;
+    }
+    define({
+      namespace,
+      name,
+      image: repository.image,
+      selection: {
+        policy: spec.policy as PolicyChoice,
+        ...(spec.filterTags !== undefined ? { filterTags: spec.filterTags as TagFilterSpec } : {}),
+        ...(repository.exclusionList ? { exclusionList: repository.exclusionList } : {}),
+      },
+      digestReflectionPolicy: asDigestPolicy(spec.digestReflectionPolicy) ?? config.digestReflectionPolicy,
+      tagListMaxAgeMs: repository.tagListMaxAgeMs,
+      access: repository.access,
+      origin,
+    });
+  }
+
+  config.policies.forEach((inline, index) => {
+    const namespace = inline.namespace ?? 'flux-system';
+    const origin: Origin = { description: `functionConfig spec.policies[${index}] (${namespace}/${inline.name})` };
+    if (!claim('ImagePolicy', policyKey(namespace, inline.name), origin)) return;
+    const resolved = inlineRepository(inline, namespace, repositories);
+    if (typeof resolved === 'string') {
+      fail(origin, resolved);
+      return;
+    }
+    if (!inline.policy && !inline.aliasOf) {
+      fail(origin, "missing required field 'policy' (semver, alphabetical or numerical)");
+      return;
+    }
+    let maxAge = resolved.tagListMaxAgeMs;
+    if (inline.interval !== undefined) maxAge = parseGoDuration(inline.interval);
+    const exclusionList = inline.exclusionList ?? resolved.exclusionList;
+    define({
+      namespace,
+      name: inline.name,
+      image: resolved.image,
+      selection: {
+        policy: inline.policy ?? DEFAULT_ALIAS_POLICY,
+        ...(inline.filterTags ? { filterTags: inline.filterTags } : {}),
+        ...(exclusionList ? { exclusionList } : {}),
+      },
+      digestReflectionPolicy: inline.digestReflectionPolicy ?? config.digestReflectionPolicy,
+      tagListMaxAgeMs: maxAge,
+      ...(inline.aliasOf ? { aliasOf: inline.aliasOf } : {}),
+      access: resolved.access,
+      origin,
+    });
+  });
+
+  return { policies, problems };
+}
+
+function inlineRepository(
+  inline: InlinePolicy,
+  namespace: string,
+  repositories: Map<string, RepositoryDefinition>,
+): RepositoryDefinition | string {
+  if (inline.image) {
+    return { image: inline.image, tagListMaxAgeMs: DEFAULT_INLINE_INTERVAL_MS, access: {}, origin: { description: 'inline' } };
+  }
+  const ref = inline.imageRepositoryRef;
+  if (!ref) return "needs 'image' or 'imageRepositoryRef'";
+  const key = policyKey(ref.namespace ?? namespace, ref.name);
+  return repositories.get(key) ?? `imageRepositoryRef: ImageRepository ${key} is not among the inputs`;
+}
+
+function identify(source: SourceObject, kind: string): { namespace: string; name: string; origin: Origin } {
+  const metadata = asRecord(source.object.metadata);
+  const name = typeof metadata.name === 'string' ? metadata.name : '';
+  const namespace = typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : 'default';
+  return {
+    namespace,
+    name,
+    origin: {
+      description: `${kind} ${namespace}/${name}`,
+      resourceRef: { apiVersion: String(source.object.apiVersion), kind, name, namespace },
+      ...(source.origin.file ? { file: source.origin.file } : {}),
+    },
+  };
+}
+
+export function originFields(origin: Origin): Pick<KrmResult, 'resourceRef' | 'file'> {
+  return {
+    ...(origin.resourceRef ? { resourceRef: origin.resourceRef } : {}),
+    ...(origin.file ? { file: origin.file } : {}),
+  };
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+function refName(value: unknown): string | undefined {
+  const name = asRecord(value).name;
+  return typeof name === 'string' && name !== '' ? name : undefined;
+}
+
+function asDigestPolicy(value: unknown): DigestReflectionPolicy | undefined {
+  return value === 'Always' || value === 'IfNotPresent' || value === 'Never' ? value : undefined;
+}

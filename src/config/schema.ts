@@ -1,0 +1,166 @@
+/**
+ * The JSON schema of the `ApplyImagePolicies` functionConfig. It is the single
+ * source: ajv checks it at run time and `npm run build` writes it to
+ * `fn-config/schema/` so editors validate the same thing (yaml-language-server).
+ */
+export const FUNCTION_CONFIG_API_VERSION = 'fn.apply-image-policies.dev/v1alpha1';
+export const FUNCTION_CONFIG_KIND = 'ApplyImagePolicies';
+
+const digestReflectionPolicy = {
+  type: 'string',
+  enum: ['Always', 'IfNotPresent', 'Never'],
+  description:
+    'Always: re-resolve the digest every run (default). IfNotPresent: keep the digest already in the field while the tag is unchanged. Never: write tags without digests, as Flux does by default.',
+} as const;
+
+const goDuration = {
+  type: 'string',
+  pattern: '^([0-9]+(\\.[0-9]*)?(ns|us|µs|ms|s|m|h))+$|^0$',
+  description: 'A Go duration such as 1m, 5m30s or 1h.',
+} as const;
+
+export const policyChoiceSchema = {
+  type: 'object',
+  description: 'Exactly one of semver, alphabetical or numerical, as in Flux ImagePolicy spec.policy.',
+  additionalProperties: false,
+  minProperties: 1,
+  maxProperties: 1,
+  properties: {
+    semver: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['range'],
+      properties: { range: { type: 'string', minLength: 1 } },
+    },
+    alphabetical: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { order: { type: 'string', enum: ['asc', 'desc', 'ASC', 'DESC'] } },
+    },
+    numerical: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { order: { type: 'string', enum: ['asc', 'desc', 'ASC', 'DESC'] } },
+    },
+  },
+} as const;
+
+export const filterTagsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    pattern: { type: 'string' },
+    extract: { type: 'string' },
+  },
+} as const;
+
+export const exclusionListSchema = {
+  type: 'array',
+  items: { type: 'string' },
+  description: 'Regular expressions; a tag matching any of them is ignored. Default: ["^.*\\\\.sig$"].',
+} as const;
+
+const objectRef = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    namespace: { type: 'string', minLength: 1 },
+  },
+} as const;
+
+const inlinePolicy = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: {
+    name: { type: 'string', minLength: 1, description: 'The marker names it as <namespace>:<name>.' },
+    namespace: { type: 'string', minLength: 1, default: 'flux-system' },
+    image: { type: 'string', minLength: 1, description: 'Repository without tag, as Flux ImageRepository spec.image.' },
+    imageRepositoryRef: objectRef,
+    policy: policyChoiceSchema,
+    filterTags: filterTagsSchema,
+    exclusionList: exclusionListSchema,
+    digestReflectionPolicy,
+    interval: { ...goDuration, description: 'How long a cached tag list of this repository may be reused (default 1m).' },
+    aliasOf: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['tag'],
+      properties: { tag: { type: 'string', minLength: 1, description: 'The rolling tag, e.g. latest.' } },
+      description: 'Pin the tag (chosen by policy among the candidates) that points to the same digest as this rolling tag.',
+    },
+  },
+  oneOf: [{ required: ['image'] }, { required: ['imageRepositoryRef'] }],
+} as const;
+
+const imageRule = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'policy'],
+  properties: {
+    name: { type: 'string', minLength: 1, description: 'Repository whose container image fields are pinned, e.g. ghcr.io/org/app.' },
+    policy: { type: 'string', pattern: '^[^:]+:[^:]+$', description: '<namespace>:<name> of the policy to apply.' },
+  },
+} as const;
+
+const fieldSpec = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['path'],
+  properties: {
+    kind: { type: 'string' },
+    apiVersion: { type: 'string' },
+    path: { type: 'string', minLength: 1, description: 'Dot path to an image field; [] walks every list entry, e.g. spec.components[].image.' },
+  },
+} as const;
+
+const registrySettings = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['host'],
+  properties: {
+    host: { type: 'string', minLength: 1 },
+    insecure: { type: 'boolean', description: 'Allow plain HTTP and credentials over it.' },
+    caFile: { type: 'string' },
+    certFile: { type: 'string' },
+    keyFile: { type: 'string' },
+    concurrency: { type: 'integer', minimum: 1, maximum: 256 },
+  },
+} as const;
+
+export const functionConfigSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://apply-image-policies.dev/schema/apply-image-policies.json',
+  title: 'ApplyImagePolicies',
+  type: 'object',
+  required: ['apiVersion', 'kind'],
+  additionalProperties: false,
+  properties: {
+    apiVersion: { const: FUNCTION_CONFIG_API_VERSION },
+    kind: { const: FUNCTION_CONFIG_KIND },
+    metadata: { type: 'object' },
+    spec: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        digestReflectionPolicy,
+        policies: { type: 'array', items: inlinePolicy },
+        images: { type: 'array', items: imageRule },
+        fieldSpecs: { type: 'array', items: fieldSpec },
+        registries: { type: 'array', items: registrySettings },
+        requestBudget: { type: 'integer', minimum: 1, description: 'Most registry requests one run may make.' },
+        cache: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            dir: { type: 'string' },
+            offline: { type: 'boolean' },
+            disabled: { type: 'boolean' },
+          },
+        },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,27 @@
+import type { KrmResult, ResourceRef } from '../krm/results.js';
+
+/** A field to be written from a policy: a `$imagepolicy` marker or an `images:` rule match. */
+export interface PolicySite {
+  policy: { namespace: string; name: string };
+  suffix?: 'tag' | 'name' | 'digest';
+  current: string;
+  where: SiteLocation;
+}
+
+export interface SiteLocation {
+  resourceRef?: ResourceRef;
+  fieldPath: string;
+  file?: { path: string; index?: number };
+  /** How the site was declared, e.g. the marker comment; quoted in errors. */
+  declaredBy: string;
+}
+
+export function siteResult(site: PolicySite, severity: KrmResult['severity'], message: string, extra?: Partial<KrmResult>): KrmResult {
+  return {
+    severity,
+    message,
+    ...(site.where.resourceRef ? { resourceRef: site.where.resourceRef } : {}),
+    field: { path: site.where.fieldPath, ...(extra?.field ?? {}) },
+    ...(site.where.file ? { file: site.where.file } : {}),
+  };
+}
