@@ -1,0 +1,37 @@
+import { isSeq, stringify, type CST, type Document, type YAMLMap } from 'yaml';
+import type { YamlStream } from '../markers/yaml-stream.js';
+import type { KrmResult } from './results.js';
+
+/**
+ * Writes the ResourceList back. Items are emitted from the edited CST so every
+ * byte a user or kpt put there survives; only the top-level `results` entry is
+ * (re)written, keeping results an earlier function in the pipeline reported.
+ */
+export function renderResults(stream: YamlStream, document: Document.Parsed, root: YAMLMap, results: readonly KrmResult[]): string {
+  const earlier = root.get('results', true);
+  const earlierResults = isSeq(earlier) ? (earlier.toJSON() as unknown[]) : [];
+  const merged = [...earlierResults, ...results.map(stripUndefined)];
+  const blockMap = (root as YAMLMap & { srcToken?: CST.Token }).srcToken;
+
+  if (blockMap?.type === 'block-map' && blockMap.indent === 0 && !endsWithDocumentEnd(stream)) {
+    const index = blockMap.items.findIndex((item) => item.key && 'source' in item.key && item.key.source === 'results');
+    if (index >= 0) blockMap.items.splice(index, 1);
+    let text = stream.toString();
+    if (merged.length === 0) return text;
+    if (!text.endsWith('\n')) text += '\n';
+    return text + stringify({ results: merged }, { lineWidth: 0 });
+  }
+
+  // Flow-style (JSON) input carries no comments to lose; let the AST print it.
+  if (merged.length > 0) document.set('results', merged);
+  else document.delete('results');
+  return document.toString({ lineWidth: 0 });
+}
+
+function endsWithDocumentEnd(stream: YamlStream): boolean {
+  return /(^|\n)\.\.\.[ \t]*(#[^\n]*)?\s*$/.test(stream.toString());
+}
+
+function stripUndefined(result: KrmResult): KrmResult {
+  return JSON.parse(JSON.stringify(result)) as KrmResult;
+}

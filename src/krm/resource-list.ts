@@ -1,0 +1,120 @@
+import { isMap, isScalar, isSeq, type Document, type YAMLMap } from 'yaml';
+import { parseYamlStream, type YamlStream } from '../markers/yaml-stream.js';
+import type { KrmResult, ResourceRef } from './results.js';
+import { renderResults } from './render.js';
+
+export class ResourceListError extends Error {
+  override name = 'ResourceListError';
+}
+
+/** One item with what results need to point at it. */
+export interface ItemView {
+  node: YAMLMap;
+  object: Record<string, unknown>;
+  index: number;
+  resourceRef: ResourceRef;
+  file?: { path: string; index?: number };
+}
+
+export interface ParsedResourceList {
+  items: ItemView[];
+  functionConfig: unknown;
+  /** Problems with individual items (e.g. not KRM); the list itself is usable. */
+  itemProblems: KrmResult[];
+  /** The input with every CST edit applied and `results` set; nothing else changes. */
+  render(results: readonly KrmResult[]): string;
+}
+
+const PATH_ANNOTATIONS = ['internal.config.kubernetes.io/path', 'config.kubernetes.io/path'];
+const INDEX_ANNOTATIONS = ['internal.config.kubernetes.io/index', 'config.kubernetes.io/index'];
+
+/**
+ * Parses stdin as the KRM spec's ResourceList. JSON is valid YAML, so one parser
+ * serves both; the CST is kept so the items go back out byte for byte.
+ */
+export function parseResourceList(text: string): ParsedResourceList {
+  const stream: YamlStream = parseYamlStream(text);
+  if (stream.errors.length > 0) {
+    const first = stream.errors[0]!;
+    throw new ResourceListError(`input is not valid YAML or JSON: ${first.message} (line ${first.line}, column ${first.col})`);
+  }
+  const documents = stream.documents.filter((d) => d.contents !== null);
+  if (documents.length !== 1) {
+    throw new ResourceListError(
+      `expected one ResourceList document on stdin, found ${documents.length === 0 ? 'none' : documents.length}`,
+    );
+  }
+  const document = documents[0] as Document.Parsed;
+  const root = document.contents;
+  if (!isMap(root)) throw new ResourceListError('expected a ResourceList object on stdin, got ' + describeNode(root));
+  const kind = root.get('kind');
+  const apiVersion = root.get('apiVersion');
+  if (kind !== 'ResourceList') {
+    throw new ResourceListError(
+      `expected kind ResourceList (apiVersion config.kubernetes.io/v1) on stdin, got kind ${JSON.stringify(kind ?? null)}; to rewrite files, pass their paths`,
+    );
+  }
+  if (apiVersion !== 'config.kubernetes.io/v1' && apiVersion !== 'config.kubernetes.io/v1alpha1') {
+    throw new ResourceListError(`unsupported ResourceList apiVersion ${JSON.stringify(apiVersion ?? null)}; expected config.kubernetes.io/v1`);
+  }
+  const itemsNode = root.get('items', true);
+  if (itemsNode !== undefined && itemsNode !== null && !isSeq(itemsNode) && !(isScalar(itemsNode) && itemsNode.value === null)) {
+    throw new ResourceListError('ResourceList items must be a list');
+  }
+  const items: ItemView[] = [];
+  const itemProblems: KrmResult[] = [];
+  if (isSeq(itemsNode)) {
+    itemsNode.items.forEach((node, index) => {
+      if (!isMap(node)) {
+        itemProblems.push({ severity: 'error', message: `items[${index}] is not a KRM object: expected a map, got ${describeNode(node)}` });
+        return;
+      }
+      const object = node.toJSON() as Record<string, unknown>;
+      const metadata = (object.metadata ?? {}) as Record<string, unknown>;
+      const annotations = (metadata.annotations ?? {}) as Record<string, unknown>;
+      const resourceRef: ResourceRef = {
+        ...(typeof object.apiVersion === 'string' ? { apiVersion: object.apiVersion } : {}),
+        ...(typeof object.kind === 'string' ? { kind: object.kind } : {}),
+        ...(typeof metadata.name === 'string' ? { name: metadata.name } : {}),
+        ...(typeof metadata.namespace === 'string' ? { namespace: metadata.namespace } : {}),
+      };
+      const path = firstString(annotations, PATH_ANNOTATIONS);
+      const fileIndex = firstString(annotations, INDEX_ANNOTATIONS);
+      const file = path ? { path, ...(fileIndex && /^\d+$/.test(fileIndex) ? { index: Number(fileIndex) } : {}) } : undefined;
+      if (typeof object.apiVersion !== 'string' || typeof object.kind !== 'string') {
+        itemProblems.push({
+          severity: 'error',
+          message: `items[${index}] is not a KRM object: apiVersion and kind must be strings`,
+          resourceRef,
+          ...(file ? { file } : {}),
+        });
+        return;
+      }
+      items.push({ node, object, index, resourceRef, ...(file ? { file } : {}) });
+    });
+  }
+  const functionConfigNode = root.get('functionConfig', true);
+  const functionConfig = functionConfigNode === undefined ? undefined : (root.toJSON() as Record<string, unknown>).functionConfig;
+
+  return {
+    items,
+    functionConfig,
+    itemProblems,
+    render: (results) => renderResults(stream, document, root, results),
+  };
+}
+
+function firstString(record: Record<string, unknown>, keys: readonly string[]): string | undefined {
+  for (const key of keys) {
+    const value = record[key];
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  return undefined;
+}
+
+function describeNode(node: unknown): string {
+  if (isSeq(node)) return 'a list';
+  if (isScalar(node)) return `the scalar ${JSON.stringify(node.value)}`;
+  if (node === null || node === undefined) return 'nothing';
+  return 'something else';
+}

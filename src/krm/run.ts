@@ -1,0 +1,110 @@
+import { ConfigError, loadFunctionConfig, type FunctionConfig } from '../config/function-config.js';
+import { collectPolicies, type SourceObject } from '../config/policy-definitions.js';
+import { findMarkedFields, type MarkedField } from '../markers/find.js';
+import { writeScalar } from '../markers/write.js';
+import { resolveSites, type ResolverRegistry } from '../resolve/resolve.js';
+import type { PolicySite } from '../resolve/sites.js';
+import { formatFieldPath } from './field-path.js';
+import { parseResourceList, ResourceListError, type ItemView } from './resource-list.js';
+import { hasErrors, type KrmResult } from './results.js';
+
+export interface KrmRunDependencies {
+  /** Builds the registry access for this run; the config carries registries, cache and budget. */
+  registryFor(config: FunctionConfig, secrets: readonly SourceObject[]): ResolverRegistry;
+}
+
+export interface KrmRunOutcome {
+  /** The ResourceList to print, or '' when the input could not be read at all. */
+  stdout: string;
+  exitCode: 0 | 1;
+  results: KrmResult[];
+  /** Lines for stderr: problems a person should see even when kpt hides results. */
+  diagnostics: string[];
+  stats: { sites: number; pinned: number; unchanged: number };
+}
+
+interface WritableSite {
+  site: PolicySite;
+  field: MarkedField;
+}
+
+/**
+ * One KRM invocation. Nothing is written into the items unless every site
+ * resolved: a partial pin would leave a package half-updated and hide why.
+ */
+export async function runKrm(input: string, deps: KrmRunDependencies): Promise<KrmRunOutcome> {
+  const stats = { sites: 0, pinned: 0, unchanged: 0 };
+  let list;
+  try {
+    list = parseResourceList(input);
+  } catch (error) {
+    if (!(error instanceof ResourceListError)) throw error;
+    // Printing nothing with exit 1 makes kpt and kustomize write nothing: no file is lost.
+    return { stdout: '', exitCode: 1, results: [], diagnostics: [error.message], stats };
+  }
+
+  const fail = (results: KrmResult[]): KrmRunOutcome => ({
+    stdout: list.render(results),
+    exitCode: 1,
+    results,
+    diagnostics: [],
+    stats,
+  });
+
+  if (list.itemProblems.length > 0) return fail(list.itemProblems);
+
+  let config: FunctionConfig;
+  try {
+    config = loadFunctionConfig(list.functionConfig);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return fail([{ severity: 'error', message: error.message }]);
+  }
+
+  const sources: SourceObject[] = list.items.map((item) => ({
+    object: item.object,
+    origin: item.file ? { file: item.file } : {},
+  }));
+  const { policies, problems } = collectPolicies(sources, config);
+  if (problems.length > 0) return fail(problems);
+
+  const writable = list.items.flatMap(sitesOfItem);
+  stats.sites = writable.length;
+  if (writable.length === 0) return { stdout: list.render([]), exitCode: 0, results: [], diagnostics: [], stats };
+
+  const registry = deps.registryFor(config, sources);
+  const resolution = await resolveSites(
+    writable.map((w) => w.site),
+    policies,
+    registry,
+  );
+  if (hasErrors(resolution.results)) return fail(resolution.results);
+
+  const fieldOf = new Map(writable.map((w) => [w.site, w.field]));
+  for (const update of resolution.updates) {
+    const field = fieldOf.get(update.site) as MarkedField;
+    writeScalar(field, update.value);
+    // The AST is what prints flow-style input; keep it in step with the CST.
+    field.scalar.value = update.value;
+  }
+  stats.pinned = resolution.updates.length;
+  stats.unchanged = resolution.unchanged.length;
+  return { stdout: list.render(resolution.results), exitCode: 0, results: resolution.results, diagnostics: [], stats };
+}
+
+function sitesOfItem(item: ItemView): WritableSite[] {
+  return findMarkedFields(item.node).map((field) => ({
+    field,
+    site: {
+      policy: { namespace: field.ref.namespace, name: field.ref.name },
+      ...(field.ref.suffix ? { suffix: field.ref.suffix } : {}),
+      current: field.value,
+      where: {
+        resourceRef: item.resourceRef,
+        fieldPath: formatFieldPath(field.path),
+        ...(item.file ? { file: item.file } : {}),
+        declaredBy: `marker ${field.ref.raw.trim()}`,
+      },
+    },
+  }));
+}
