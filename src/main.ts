@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { runKrm } from './krm/run.js';
+import { formatResult } from './krm/results.js';
+import { createRunRegistry } from './setup/registry.js';
+
+const HELP = `apply-image-policies — pin Flux $imagepolicy markers to image:tag@sha256:digest
+
+Usage:
+  apply-image-policies < resourcelist.yaml         KRM function (kpt, kustomize)
+  apply-image-policies [options] PATH...            rewrite YAML files in place
+
+Options (file mode):
+  --check             write nothing; exit 1 when any pin is stale
+  --config FILE       an ApplyImagePolicies functionConfig
+  --policies PATH     more files or folders with ImagePolicy/ImageRepository objects
+  --offline           answer from the cache only
+  --cache-dir DIR     where tag lists and digests are cached
+Common:
+  -h, --help          this text
+  --version           the version
+
+Exit codes: 0 success; 1 an error result (KRM) or stale pins (--check); 2 errors in file mode.
+`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
+      check: { type: 'boolean' },
+      config: { type: 'string' },
+      policies: { type: 'string', multiple: true },
+      offline: { type: 'boolean' },
+      'cache-dir': { type: 'string' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  if (positionals.length > 0) {
+    const { runFileMode } = await import('./cli/file-mode.js');
+    return runFileMode({
+      paths: positionals,
+      check: values.check ?? false,
+      ...(values.config ? { configFile: values.config } : {}),
+      policyPaths: values.policies ?? [],
+      offline: values.offline ?? false,
+      ...(values['cache-dir'] ? { cacheDir: values['cache-dir'] } : {}),
+    });
+  }
+  return runKrmMode({ offline: values.offline ?? false, ...(values['cache-dir'] ? { cacheDir: values['cache-dir'] } : {}) });
+}
+
+async function runKrmMode(options: { offline: boolean; cacheDir?: string }): Promise<number> {
+  const started = performance.now();
+  const input = await readStdin();
+  let requests = (): number => 0;
+  const outcome = await runKrm(input, {
+    registryFor: (config, sources) => {
+      const registry = createRunRegistry(config, sources, options);
+      requests = () => registry.requestCount();
+      return registry;
+    },
+  });
+  process.stdout.write(outcome.stdout);
+  for (const line of outcome.diagnostics) process.stderr.write(`apply-image-policies: ${line}\n`);
+  for (const result of outcome.results) {
+    if (result.severity !== 'info') process.stderr.write(`${formatResult(result)}\n`);
+  }
+  const errors = outcome.results.filter((r) => r.severity === 'error').length + (outcome.stdout === '' ? 1 : 0);
+  const seconds = ((performance.now() - started) / 1000).toFixed(2);
+  process.stderr.write(
+    `apply-image-policies: ${outcome.stats.sites} marked field${outcome.stats.sites === 1 ? '' : 's'}, ${outcome.stats.pinned} pinned, ${outcome.stats.unchanged} unchanged, ${errors} error${errors === 1 ? '' : 's'}, ${requests()} registry request${requests() === 1 ? '' : 's'}, ${seconds}s\n`,
+  );
+  return outcome.exitCode;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`apply-image-policies: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 2;
+  },
+);
