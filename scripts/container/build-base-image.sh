@@ -14,6 +14,14 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=env.sh
 . "$here/env.sh"
 
+# Test files run in parallel processes and may all ask for the image at once: one builds, the
+# others wait and then find it up to date. The lock is inherited by build-base-image.sh.
+if [ -z "${AIP_BUILD_LOCK_HELD:-}" ]; then
+  exec 9>"$AIP_CONTAINERS_DIR/build.lock"
+  flock 9
+  export AIP_BUILD_LOCK_HELD=1
+fi
+
 image="${BASE_IMAGE:-localhost/node-base:20}"
 node_bin="$(readlink -f "$(command -v node)")"
 npm_dir="$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")" # …/node_modules/npm

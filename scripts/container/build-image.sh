@@ -19,6 +19,14 @@ base="${BASE_IMAGE:-localhost/node-base:20}"
 # shellcheck source=env.sh
 . "$here/env.sh"
 
+# Test files run in parallel processes and may all ask for the image at once: one builds, the
+# others wait and then find it up to date. The lock is inherited by build-base-image.sh.
+if [ -z "${AIP_BUILD_LOCK_HELD:-}" ]; then
+  exec 9>"$AIP_CONTAINERS_DIR/build.lock"
+  flock 9
+  export AIP_BUILD_LOCK_HELD=1
+fi
+
 if [ "$base" = localhost/node-base:20 ]; then
   BASE_IMAGE="$base" "$here/build-base-image.sh"
 fi
