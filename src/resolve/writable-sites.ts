@@ -1,0 +1,56 @@
+import { formatFieldPath } from '../krm/field-path.js';
+import type { ResourceRef } from '../krm/results.js';
+import { findMarkedFields, type MarkedField } from '../markers/find.js';
+import { writeScalar } from '../markers/write.js';
+import type { SiteUpdate } from './resolve.js';
+import type { PolicySite } from './sites.js';
+
+/** A site together with the scalar that holds its value, so an update can be written back. */
+export interface WritableSite {
+  site: PolicySite;
+  field: MarkedField;
+}
+
+export interface NodeContext {
+  resourceRef?: ResourceRef;
+  file?: { path: string; index?: number };
+}
+
+/** Every `$imagepolicy` marker below a node (a ResourceList item or a file's document). */
+export function markerSites(node: unknown, context: NodeContext): WritableSite[] {
+  return findMarkedFields(node).map((field) => ({
+    field,
+    site: {
+      policy: { namespace: field.ref.namespace, name: field.ref.name },
+      ...(field.ref.suffix ? { suffix: field.ref.suffix } : {}),
+      current: field.value,
+      where: {
+        ...(context.resourceRef ? { resourceRef: context.resourceRef } : {}),
+        fieldPath: formatFieldPath(field.path),
+        ...(context.file ? { file: context.file } : {}),
+        declaredBy: `marker ${field.ref.raw.trim()}`,
+      },
+    },
+  }));
+}
+
+/** Writes resolved values into the CST (and the AST, which prints flow-style input). */
+export function applyUpdates(writable: readonly WritableSite[], updates: readonly SiteUpdate[]): void {
+  const fieldOf = new Map(writable.map((w) => [w.site, w.field]));
+  for (const update of updates) {
+    const field = fieldOf.get(update.site);
+    if (!field) throw new Error(`internal: no field for ${update.site.where.fieldPath}`);
+    writeScalar(field, update.value);
+    field.scalar.value = update.value;
+  }
+}
+
+export function resourceRefOf(object: Record<string, unknown>): ResourceRef {
+  const metadata = (object.metadata ?? {}) as Record<string, unknown>;
+  return {
+    ...(typeof object.apiVersion === 'string' ? { apiVersion: object.apiVersion } : {}),
+    ...(typeof object.kind === 'string' ? { kind: object.kind } : {}),
+    ...(typeof metadata.name === 'string' ? { name: metadata.name } : {}),
+    ...(typeof metadata.namespace === 'string' ? { namespace: metadata.namespace } : {}),
+  };
+}
