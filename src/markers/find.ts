@@ -1,0 +1,104 @@
+import { CST, isAlias, isDocument, isMap, isPair, isScalar, isSeq, type Scalar } from 'yaml';
+import { analyzeTokens, isAnalyzed, scalarContext } from './comments.js';
+import { inspectMarkerComment, type MarkerRef } from './marker.js';
+
+export interface MarkedField {
+  ref: MarkerRef;
+  /** Keys (always strings) and sequence indices from the node passed to findMarkedFields. */
+  path: (string | number)[];
+  /** The scalar's current string content (as written, whatever type YAML would give it). */
+  value: string;
+  scalar: Scalar;
+}
+
+/** A comment that mentions `$imagepolicy` on a field but that Flux would not apply. */
+export interface MarkerProblem {
+  path: (string | number)[];
+  comment: string;
+  problem: string;
+}
+
+export interface MarkerScan {
+  fields: MarkedField[];
+  problems: MarkerProblem[];
+}
+
+/**
+ * Every scalar under `node` (a `yaml` AST node from parseYamlStream, or a Document) whose
+ * comment is a Flux marker, in document order.
+ */
+export function findMarkedFields(node: unknown): MarkedField[] {
+  return scanMarkers(node).fields;
+}
+
+/** findMarkedFields plus the would-be markers Flux would skip, so callers can warn about them. */
+export function scanMarkers(node: unknown): MarkerScan {
+  const root = isDocument(node) ? node.contents : node;
+  const scan: MarkerScan = { fields: [], problems: [] };
+  ensureAnalyzed(root);
+  visit(root, [], scan);
+  return scan;
+}
+
+function visit(node: unknown, path: (string | number)[], scan: MarkerScan): void {
+  // Aliases are skipped like Flux's walker skips go-yaml AliasNodes; the anchored node is
+  // visited (and rewritten) where it is defined.
+  if (isAlias(node)) return;
+  if (isScalar(node)) {
+    check(node, path, scan);
+  } else if (isMap(node)) {
+    for (const pair of node.items) visit(pair.value, [...path, keyName(pair.key)], scan);
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => {
+      if (isPair(item)) visit(item.value, [...path, i, keyName(item.key)], scan);
+      else visit(item, [...path, i], scan);
+    });
+  }
+}
+
+function keyName(key: unknown): string {
+  if (isScalar(key)) return String(key.value);
+  return key == null ? '' : String(key);
+}
+
+function check(scalar: Scalar, path: (string | number)[], scan: MarkerScan): void {
+  const token = scalar.srcToken;
+  if (!token || !CST.isScalar(token)) return;
+  const ctx = scalarContext(token);
+  if (!ctx) return;
+  // kyaml looks at the line comment first and stops there if it has one, marker or not.
+  const comment = ctx.lineComment ?? ctx.headComment;
+  if (comment === undefined) return;
+  const { ref, problem } = inspectMarkerComment(comment);
+  if (ref) scan.fields.push({ ref, path, value: scalarText(scalar), scalar });
+  else if (problem) scan.problems.push({ path, comment, problem });
+}
+
+export function scalarText(scalar: Scalar): string {
+  const token = scalar.srcToken;
+  if (token && CST.isScalar(token)) {
+    const resolved = CST.resolveAsScalar(token, false, () => {});
+    if (resolved) return resolved.value;
+  }
+  return scalar.value == null ? '' : String(scalar.value);
+}
+
+// A node composed outside parseYamlStream still works, with its own subtree as the stream
+// (head comments above the subtree's first line are then out of sight).
+function ensureAnalyzed(root: unknown): void {
+  const token = (root as { srcToken?: CST.Token } | null)?.srcToken;
+  if (!token) return;
+  let probe: object | undefined;
+  const find = (t: CST.Token): void => {
+    if (probe) return;
+    if (CST.isScalar(t)) probe = t;
+    else if (CST.isCollection(t)) {
+      for (const item of t.items) {
+        if (item.value) find(item.value);
+        if (probe) return;
+      }
+    }
+  };
+  find(token);
+  if (probe && !isAnalyzed(probe)) analyzeTokens([token]);
+}
