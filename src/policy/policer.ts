@@ -7,6 +7,16 @@ export interface Policer {
   latest(tags: readonly string[]): string;
 }
 
+/**
+ * A policer that can also order every candidate by preference, so callers can
+ * walk candidates best-first (for example looking up digests until one matches).
+ * `rank(tags)[0]` is always `latest(tags)`; tags the policy cannot use (for
+ * semver: not versions, or outside the range) are left out.
+ */
+export interface RankingPolicer extends Policer {
+  rank(tags: readonly string[]): string[];
+}
+
 export class PolicyError extends Error {
   override name = 'PolicyError';
 }
@@ -23,3 +33,6 @@ export interface TagFilterSpec {
   pattern?: string;
   extract?: string;
 }
+
+/** Flux's wording, shared by every policy. */
+export const EMPTY_LIST_MESSAGE = 'version list argument cannot be empty';

@@ -1,0 +1,68 @@
+import { compileGoRegexp, GoRegexpSyntaxError, type GoRegexp } from './go-regexp.js';
+import { PolicyError, type TagFilterSpec } from './policer.js';
+
+/** A tag the policy will see under `key`, standing for the `original` tag. */
+export interface FilteredTag {
+  key: string;
+  original: string;
+}
+
+export interface TagFilter {
+  /**
+   * Keeps tags the pattern matches anywhere. With an extract template the key is
+   * the expansion; when two tags expand to the same key the later one in input
+   * order wins, as in Flux. Keys come out in first-seen order.
+   */
+  apply(tags: readonly string[]): FilteredTag[];
+}
+
+/** Flux's RegexFilter; an absent pattern matches everything, like Go's empty regexp. */
+export function compileTagFilter(spec: TagFilterSpec | undefined): TagFilter {
+  const pattern = spec?.pattern ?? '';
+  const extract = spec?.extract ?? '';
+  let regexp: GoRegexp;
+  try {
+    regexp = compileGoRegexp(pattern);
+  } catch (error) {
+    if (error instanceof GoRegexpSyntaxError) {
+      throw new PolicyError(`invalid regular expression pattern '${pattern}': ${error.message}`);
+    }
+    throw error;
+  }
+  return {
+    apply(tags) {
+      const byKey = new Map<string, string>();
+      for (const tag of tags) {
+        const match = regexp.findSubmatchIndex(tag);
+        if (!match) continue;
+        const key = extract === '' ? tag : regexp.expand(extract, tag, match);
+        byKey.set(key, tag);
+      }
+      return [...byKey].map(([key, original]) => ({ key, original }));
+    },
+  };
+}
+
+/** Flux's ImageRepository default: cosign signature tags are never candidates. */
+export const DEFAULT_EXCLUSION_LIST: readonly string[] = ['^.*\\.sig$'];
+
+export interface ExclusionFilter {
+  /** Drops every tag that any exclusion pattern matches anywhere. */
+  apply(tags: readonly string[]): string[];
+}
+
+/** ImageRepository `spec.exclusionList`; empty or missing means the default. */
+export function compileExclusionList(patterns: readonly string[] | undefined): ExclusionFilter {
+  const effective = patterns && patterns.length > 0 ? patterns : DEFAULT_EXCLUSION_LIST;
+  const compiled = effective.map((pattern) => {
+    try {
+      return compileGoRegexp(pattern);
+    } catch (error) {
+      if (error instanceof GoRegexpSyntaxError) {
+        throw new PolicyError(`failed to compile regex ${pattern}: ${error.message}`);
+      }
+      throw error;
+    }
+  });
+  return { apply: (tags) => tags.filter((tag) => !compiled.some((regexp) => regexp.test(tag))) };
+}

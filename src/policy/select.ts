@@ -1,0 +1,82 @@
+import { sortDescendingBytes } from './bytes.js';
+import { createPolicer } from './factory.js';
+import { compileExclusionList, compileTagFilter, type FilteredTag } from './filter.js';
+import { EMPTY_LIST_MESSAGE, PolicyError, type PolicyChoice, type RankingPolicer, type TagFilterSpec } from './policer.js';
+
+/** Everything that decides which tag an ImagePolicy picks from a tag list. */
+export interface SelectionSpec {
+  policy: PolicyChoice;
+  filterTags?: TagFilterSpec;
+  exclusionList?: string[];
+}
+
+export interface PreparedPolicy {
+  readonly spec: SelectionSpec;
+  /** The tag Flux would pick; throws `PolicyError` with Flux's message otherwise. */
+  select(tags: readonly string[]): string;
+  /**
+   * Every candidate the policy can pick, best first; `rank(tags)[0]` equals
+   * `select(tags)`. Empty when nothing qualifies. Numerical still throws on a
+   * non-numeric candidate, as `select` does.
+   */
+  rank(tags: readonly string[]): string[];
+  /**
+   * The original tags that survive exclusion and `filterTags`, in the order the
+   * policy sees them (descending bytes of their keys).
+   */
+  filter(tags: readonly string[]): string[];
+}
+
+/**
+ * Compiles a selection once (policy, filter pattern, exclusion patterns), so an
+ * invalid spec fails here, before any registry call, and each tag list is then
+ * cheap to evaluate. The pipeline is Flux's:
+ *
+ * 1. exclusion list (ImageRepository) drops tags;
+ * 2. the rest are sorted in descending byte order, as the reflector stores them;
+ * 3. `filterTags` keeps matches and maps each to its extracted key;
+ * 4. the policy chooses among keys, and the chosen key maps back to its tag.
+ *
+ * Flux hands the keys to the policy in Go map order (random) when `filterTags`
+ * is set; we hand them over in descending byte order, the order they would have
+ * without a filter, so results are reproducible.
+ */
+export function preparePolicy(spec: SelectionSpec): PreparedPolicy {
+  const policer: RankingPolicer = createPolicer(spec.policy);
+  const tagFilter = compileTagFilter(spec.filterTags);
+  const exclusion = compileExclusionList(spec.exclusionList);
+
+  const candidates = (tags: readonly string[]): { keys: string[]; originalOf: Map<string, string> } => {
+    const ordered = sortDescendingBytes(exclusion.apply(tags));
+    const filtered: FilteredTag[] = tagFilter.apply(ordered);
+    const originalOf = new Map(filtered.map(({ key, original }) => [key, original]));
+    return { keys: sortDescendingBytes([...originalOf.keys()]), originalOf };
+  };
+
+  return {
+    spec,
+    select(tags) {
+      const { keys, originalOf } = candidates(tags);
+      if (keys.length === 0) throw new PolicyError(EMPTY_LIST_MESSAGE);
+      return originalOf.get(policer.latest(keys))!;
+    },
+    rank(tags) {
+      const { keys, originalOf } = candidates(tags);
+      return policer.rank(keys).map((key) => originalOf.get(key)!);
+    },
+    filter(tags) {
+      const { keys, originalOf } = candidates(tags);
+      return keys.map((key) => originalOf.get(key)!);
+    },
+  };
+}
+
+/** One-shot form of `preparePolicy(spec).select(tags)`. */
+export function selectTag(spec: SelectionSpec, tags: readonly string[]): string {
+  return preparePolicy(spec).select(tags);
+}
+
+/** One-shot form of `preparePolicy(spec).rank(tags)`. */
+export function rankTags(spec: SelectionSpec, tags: readonly string[]): string[] {
+  return preparePolicy(spec).rank(tags);
+}
