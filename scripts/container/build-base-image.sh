@@ -14,8 +14,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=env.sh
 . "$here/env.sh"
 
-# Test files run in parallel processes and may all ask for the image at once: one builds, the
-# others wait and then find it up to date. The lock is inherited by build-base-image.sh.
+# Parallel test processes may all ask for the image at once: one builds, the others wait and
+# then find it up to date. build-image.sh holds the same lock already when it calls us.
 if [ -z "${AIP_BUILD_LOCK_HELD:-}" ]; then
   exec 9>"$AIP_CONTAINERS_DIR/build.lock"
   flock 9
@@ -34,7 +34,7 @@ if [ "$node_major" != 20 ] && [ "${ALLOW_OTHER_NODE:-}" != 1 ]; then
   exit 1
 fi
 
-key="$( { "$node_bin" --version; cat "$npm_dir/package.json" | sha256sum; sha256sum <"${BASH_SOURCE[0]}"; } | sha256sum | cut -c1-32)"
+key="$( { "$node_bin" --version; sha256sum <"$npm_dir/package.json"; sha256sum <"${BASH_SOURCE[0]}"; } | sha256sum | cut -c1-32)"
 if [ "${FORCE:-}" != 1 ] && podman image exists "$image" &&
   [ "$(podman image inspect --format '{{ index .Labels "io.apply-image-policies.base-key" }}' "$image")" = "$key" ]; then
   echo "build-base-image: $image is up to date" >&2
@@ -44,6 +44,7 @@ fi
 old_id="$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)"
 stage="$(mktemp -d "${TMPDIR:-/tmp}/node-base-stage.XXXXXX")"
 trap 'rm -rf "$stage"' EXIT
+chmod 755 "$stage" # becomes the image's /, and mktemp made it 0700
 
 copy_with_libs() { # binary → the same path in the stage, plus every library it loads
   cp -L --parents "$1" "$stage/"
