@@ -19,3 +19,25 @@ export interface RegistryClient {
   /** The top-level manifest digest (`sha256:…`) the tag points to right now. */
   resolveDigest(repo: ImageRepository, tag: string): Promise<string>;
 }
+
+/**
+ * Credentials for one registry, in the shapes Docker's config.json stores them. Never log these or
+ * put them in error messages.
+ */
+export interface Credential {
+  username?: string;
+  password?: string;
+  /** An OAuth2 refresh token (`identitytoken`): exchanged at the token realm, grant_type=refresh_token. */
+  identityToken?: string;
+  /** A ready bearer token (`registrytoken`): sent as is, no token exchange. */
+  registryToken?: string;
+}
+
+/**
+ * Where credentials come from (docker config.json today; credential helpers, auth.json or
+ * Kubernetes Secrets can implement the same interface). `registry` is the canonical registry host
+ * from {@link ImageRepository.registry} (`index.docker.io` for Docker Hub). Undefined = anonymous.
+ */
+export interface Keychain {
+  resolve(registry: string): Promise<Credential | undefined>;
+}

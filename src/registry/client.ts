@@ -1,0 +1,236 @@
+/**
+ * The registry client the resolver uses: tag lists and tag → digest, over the interceptor stack
+ * in `transport/` (outermost first: auth → redirect → retry → per-origin cap → count → socket).
+ * Auth sits above redirect so credentials are only ever attached for the registry itself, and
+ * above retry so each authenticated attempt is retried on its own.
+ *
+ * Within one client (one run) every repository's tags are listed once and every (repository,
+ * tag) digest fetched once, however many markers ask; concurrent callers share the request.
+ */
+import { createHash } from 'node:crypto';
+import { rootCertificates } from 'node:tls';
+import { Agent, type Dispatcher } from 'undici';
+import { RegistryError, describeErrorBody, redact, statusText } from './errors.js';
+import { anonymousKeychain } from './keychain.js';
+import { SchemeResolver } from './scheme.js';
+import { authInterceptor } from './transport/auth.js';
+import { concurrencyInterceptor } from './transport/concurrency.js';
+import { countingInterceptor, type RequestCounter } from './transport/count.js';
+import { headerValue, headerValues } from './transport/handler.js';
+import { redirectInterceptor } from './transport/redirect.js';
+import { retryInterceptor, type RetryOptions } from './transport/retry.js';
+import type { Credential, ImageRepository, Keychain, RegistryClient } from './types.js';
+
+/** Everything a tag can point at. 2.8 answers a narrower Accept with 404 or a different digest. */
+export const MANIFEST_MEDIA_TYPES = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+] as const;
+
+const DIGEST = /^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
+
+export interface RegistryClientOptions {
+  keychain?: Keychain;
+  /** Registry hosts (`host` or `host:port`) that may be reached over plain http. */
+  insecureRegistries?: string[];
+  /** In-flight requests per registry origin. Default 16. */
+  concurrency?: number;
+  retry?: RetryOptions;
+  maxRedirects?: number;
+  /** Extra CA certificates (PEM), trusted in addition to the system roots. */
+  ca?: string | string[];
+  /** `n` for tags/list pages. Default 1000, as Flux asks. */
+  pageSize?: number;
+  /** Gives up on a tag list after this many pages (a paginator that never ends). Default 1000. */
+  maxPages?: number;
+  /** Per-request timeout for headers and body. Default 30 s. */
+  timeoutMs?: number;
+  userAgent?: string;
+  /** Base dispatcher the stack is composed on (tests). The client then does not close it. */
+  dispatcher?: Dispatcher;
+}
+
+export interface RegistryClientHandle extends RegistryClient {
+  /** Requests sent to the network so far (retries, redirects and token fetches included). */
+  requestCount(): number;
+  /** Closes the connections; the client cannot be used afterwards. */
+  close(): Promise<void>;
+}
+
+interface Response {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** Next-page URL from `Link` headers (RFC 8288), or undefined. */
+export function nextLink(values: string[]): string | undefined {
+  for (const value of values) {
+    for (const m of value.matchAll(/<([^>]*)>((?:\s*;\s*[^;,]+)*)/g)) {
+      const rel = /;\s*rel\s*=\s*"?([^";]+)"?/i.exec(m[2] ?? '');
+      if (rel && rel[1]!.split(/\s+/).includes('next')) return m[1];
+    }
+  }
+  return undefined;
+}
+
+export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClientHandle {
+  const keychain = options.keychain ?? anonymousKeychain;
+  const pageSize = options.pageSize ?? 1000;
+  const maxPages = options.maxPages ?? 1000;
+  const timeout = options.timeoutMs ?? 30_000;
+  const userAgent = options.userAgent ?? 'apply-image-policies';
+  const extraCa = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca];
+  const ownsBase = options.dispatcher === undefined;
+  // A custom `ca` replaces Node's roots in undici, so the system roots are passed along with it.
+  const base: Dispatcher =
+    options.dispatcher ??
+    new Agent({
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+      ...(extraCa.length ? { connect: { ca: [...rootCertificates, ...extraCa] } } : {}),
+    });
+
+  // Registry API host → canonical registry name, for keychain lookups (registry-1.docker.io → index.docker.io).
+  const registryOfHost = new Map<string, string>();
+  const secrets = new Set<string>();
+  const credentialsFor = async (origin: string): Promise<Credential | undefined> => {
+    const host = new URL(origin).host;
+    const cred = await keychain.resolve(registryOfHost.get(host) ?? host);
+    if (cred) for (const s of [cred.password, cred.identityToken, cred.registryToken]) if (s) secrets.add(s);
+    return cred;
+  };
+
+  const counter: RequestCounter = { count: 0 };
+  const stack = base.compose(
+    countingInterceptor(counter),
+    concurrencyInterceptor({ perOrigin: options.concurrency ?? 16 }),
+    retryInterceptor(options.retry),
+    redirectInterceptor(options.maxRedirects === undefined ? {} : { maxRedirects: options.maxRedirects }),
+    authInterceptor({ credentials: credentialsFor }),
+  );
+
+  const schemes = new SchemeResolver({
+    insecureRegistries: options.insecureRegistries ?? [],
+    probeHttps: async (host) => {
+      // Straight to the socket: a probe must not be retried or authenticated, only answered.
+      try {
+        counter.count++;
+        const res = await base.request({ origin: `https://${host}`, path: '/v2/', method: 'GET', headers: { 'user-agent': userAgent }, headersTimeout: 5000, bodyTimeout: 5000 });
+        await res.body.dump();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  });
+
+  const fail = (message: string, details: ConstructorParameters<typeof RegistryError>[1], cause?: unknown): RegistryError =>
+    new RegistryError(redact(message, [...secrets]), details, cause === undefined ? undefined : { cause });
+
+  const send = async (repo: ImageRepository, method: 'GET' | 'HEAD', url: URL, accept: string): Promise<Response> => {
+    const where = { method, url: url.toString(), registry: repo.registry, repository: repo.repository };
+    try {
+      const res = await stack.request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method,
+        headers: { accept, 'user-agent': userAgent },
+      });
+      const body = Buffer.from(await res.body.arrayBuffer());
+      return { status: res.statusCode, headers: res.headers, body };
+    } catch (error) {
+      const e = error as Error & { code?: string };
+      const reason = e.message || e.code || String(error);
+      throw fail(`${method} ${url}: ${reason}`, where, error);
+    }
+  };
+
+  const httpError = (repo: ImageRepository, method: string, url: URL, res: Response, extra = ''): RegistryError => {
+    const { summary, code } = describeErrorBody(res.body);
+    const text = `${res.status} ${statusText(res.status)}`.trim();
+    return fail(`${method} ${url}: ${text}${summary ? ` (${summary})` : ''}${extra}`, {
+      method,
+      url: url.toString(),
+      registry: repo.registry,
+      repository: repo.repository,
+      status: res.status,
+      ...(code ? { code } : {}),
+    });
+  };
+
+  const baseUrl = async (repo: ImageRepository): Promise<string> => {
+    registryOfHost.set(repo.apiHost, repo.registry);
+    return `${await schemes.resolve(repo.apiHost)}://${repo.apiHost}`;
+  };
+
+  const fetchTags = async (repo: ImageRepository): Promise<string[]> => {
+    let url = new URL(`${await baseUrl(repo)}/v2/${repo.repository}/tags/list?n=${pageSize}`);
+    const origin = url.origin;
+    const tags = new Set<string>();
+    const visited = new Set<string>();
+    for (let page = 1; ; page++) {
+      visited.add(url.toString());
+      const res = await send(repo, 'GET', url, 'application/json');
+      if (res.status !== 200) throw httpError(repo, 'GET', url, res);
+      let parsed: { tags?: unknown };
+      try {
+        parsed = JSON.parse(res.body.toString('utf8'));
+      } catch {
+        throw fail(`GET ${url}: the tag list is not JSON`, { method: 'GET', url: url.toString(), registry: repo.registry, repository: repo.repository, status: res.status });
+      }
+      const list = parsed.tags ?? [];
+      if (!Array.isArray(list) || !list.every((t): t is string => typeof t === 'string')) {
+        throw fail(`GET ${url}: "tags" is not a list of strings`, { method: 'GET', url: url.toString(), registry: repo.registry, repository: repo.repository });
+      }
+      for (const t of list) tags.add(t);
+      const link = nextLink(headerValues(res.headers, 'link'));
+      if (link === undefined) return [...tags];
+      const next = new URL(link, url);
+      const where = { method: 'GET', url: url.toString(), registry: repo.registry, repository: repo.repository };
+      // Following a Link elsewhere would send our credentials-bearing client to a host the user never named.
+      if (next.origin !== origin) throw fail(`GET ${url}: the next-page Link points to ${next.origin}, not ${origin}`, where);
+      if (visited.has(next.toString())) throw fail(`GET ${url}: the next-page Link loops back to ${next}`, where);
+      if (page >= maxPages) throw fail(`GET ${url}: more than ${maxPages} pages of tags`, where);
+      url = next;
+    }
+  };
+
+  const fetchDigest = async (repo: ImageRepository, tag: string): Promise<string> => {
+    const url = new URL(`${await baseUrl(repo)}/v2/${repo.repository}/manifests/${encodeURIComponent(tag)}`);
+    const accept = MANIFEST_MEDIA_TYPES.join(', ');
+    // HEAD first: registries (Docker Hub) count manifest GETs against rate limits, not HEADs.
+    const head = await send(repo, 'HEAD', url, accept);
+    if (head.status !== 200) throw httpError(repo, 'HEAD', url, head);
+    const reported = headerValue(head.headers, 'docker-content-digest');
+    if (reported && DIGEST.test(reported)) return reported;
+    const get = await send(repo, 'GET', url, accept);
+    if (get.status !== 200) throw httpError(repo, 'GET', url, get);
+    return `sha256:${createHash('sha256').update(get.body).digest('hex')}`;
+  };
+
+  const tagLists = new Map<string, Promise<string[]>>();
+  const digests = new Map<string, Promise<string>>();
+  const repoKey = (repo: ImageRepository) => `${repo.registry}/${repo.repository}`;
+
+  return {
+    listTags(repo) {
+      const key = repoKey(repo);
+      let pending = tagLists.get(key);
+      if (!pending) tagLists.set(key, (pending = fetchTags(repo)));
+      return pending.then((tags) => [...tags]);
+    },
+    resolveDigest(repo, tag) {
+      const key = `${repoKey(repo)}:${tag}`;
+      let pending = digests.get(key);
+      if (!pending) digests.set(key, (pending = fetchDigest(repo, tag)));
+      return pending;
+    },
+    requestCount: () => counter.count,
+    async close() {
+      if (ownsBase) await base.close();
+    },
+  };
+}

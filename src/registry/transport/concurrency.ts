@@ -1,0 +1,73 @@
+/**
+ * Caps in-flight requests per origin. Resolving hundreds of markers fans out into hundreds of
+ * HEADs; registries rate-limit (and 2.8 slows down) long before sockets run out, and a cap per
+ * origin keeps one slow registry from starving the others.
+ */
+import { originOf, type DispatchHandler, type Interceptor } from './handler.js';
+
+export interface ConcurrencyOptions {
+  /** Default 16. */
+  perOrigin?: number;
+}
+
+class Semaphore {
+  #free: number;
+  #waiting: Array<() => void> = [];
+  constructor(size: number) {
+    this.#free = size;
+  }
+  acquire(): Promise<() => void> {
+    return new Promise((resolve) => {
+      const grant = () => {
+        let released = false;
+        resolve(() => {
+          if (released) return;
+          released = true;
+          const next = this.#waiting.shift();
+          if (next) next();
+          else this.#free++;
+        });
+      };
+      if (this.#free > 0) {
+        this.#free--;
+        grant();
+      } else this.#waiting.push(grant);
+    });
+  }
+}
+
+export function concurrencyInterceptor(options: ConcurrencyOptions = {}): Interceptor {
+  const size = Math.max(1, options.perOrigin ?? 16);
+  const semaphores = new Map<string, Semaphore>();
+  return (dispatch) => (opts, handler) => {
+    const origin = originOf(opts);
+    let semaphore = semaphores.get(origin);
+    if (!semaphore) semaphores.set(origin, (semaphore = new Semaphore(size)));
+    void semaphore.acquire().then((release) => {
+      const wrapped: DispatchHandler = {
+        onRequestStart: (c, ctx) => handler.onRequestStart?.(c, ctx),
+        onRequestUpgrade: (c, s, h, socket) => handler.onRequestUpgrade?.(c, s, h, socket),
+        onResponseStart: (c, s, h, m) => handler.onResponseStart?.(c, s, h, m),
+        onResponseData: (c, chunk) => handler.onResponseData?.(c, chunk),
+        onResponseEnd: (c, t) => {
+          release();
+          handler.onResponseEnd?.(c, t);
+        },
+        onResponseError: (c, e) => {
+          release();
+          handler.onResponseError?.(c, e);
+        },
+      };
+      try {
+        dispatch(opts, wrapped);
+      } catch (error) {
+        release();
+        handler.onResponseError?.(
+          { aborted: false, paused: false, reason: null, abort() {}, pause() {}, resume() {} },
+          error as Error,
+        );
+      }
+    });
+    return true;
+  };
+}

@@ -1,0 +1,225 @@
+/**
+ * Plumbing shared by the interceptors: each of them may send a request several times (retry,
+ * re-authenticate, follow a redirect) but the caller's handler must see exactly one response.
+ * {@link Downstream} owns the caller's handler; each upstream attempt either gets forwarded to it
+ * or is "held" (buffered, small: registry error bodies) for the interceptor to decide on.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+
+export type Dispatch = Dispatcher.Dispatch;
+export type DispatchOptions = Dispatcher.DispatchOptions;
+export type DispatchHandler = Dispatcher.DispatchHandler;
+export type Interceptor = Dispatcher.DispatcherComposeInterceptor;
+
+export interface HeldResponse {
+  statusCode: number;
+  statusMessage?: string;
+  headers: IncomingHttpHeaders;
+  /** Up to {@link HOLD_LIMIT} bytes of the body; the rest is drained and dropped. */
+  body: Buffer;
+}
+
+export type Outcome =
+  | { kind: 'forwarded' }
+  | { kind: 'held'; response: HeldResponse }
+  | { kind: 'error'; error: Error };
+
+/** Held bodies are error documents, challenges or redirects; anything larger is not worth keeping. */
+export const HOLD_LIMIT = 64 * 1024;
+
+/** Lower-cased plain-object view of undici's several header shapes. */
+export function headersToObject(headers: DispatchOptions['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers) return out;
+  const put = (k: string, v: unknown) => {
+    if (v === undefined || v === null) return;
+    out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
+  };
+  if (Array.isArray(headers)) {
+    for (let i = 0; i + 1 < headers.length; i += 2) put(headers[i]!, headers[i + 1]);
+  } else if (typeof (headers as Iterable<unknown>)[Symbol.iterator] === 'function') {
+    for (const [k, v] of headers as Iterable<[string, unknown]>) put(k, v);
+  } else {
+    for (const [k, v] of Object.entries(headers)) put(k, v);
+  }
+  return out;
+}
+
+export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Every value of a header that may be repeated (`WWW-Authenticate`, `Link`). */
+export function headerValues(headers: IncomingHttpHeaders, name: string): string[] {
+  const v = headers[name];
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+export function originOf(opts: DispatchOptions): string {
+  if (!opts.origin) throw new Error('registry transport: request without origin');
+  return new URL(String(opts.origin)).origin;
+}
+
+/** A body can be sent again only if it is not a stream. */
+export function isReplayable(opts: DispatchOptions): boolean {
+  const b = opts.body;
+  return b === undefined || b === null || typeof b === 'string' || b instanceof Uint8Array;
+}
+
+/**
+ * The caller's side of a request that an interceptor may send upstream several times.
+ * Construct it synchronously in the interceptor's dispatch so the caller gets its controller
+ * (and can abort) before any asynchronous work starts.
+ */
+export class Downstream {
+  readonly controller: Dispatcher.DispatchController;
+  #handler: DispatchHandler;
+  #current: Dispatcher.DispatchController | undefined;
+  #aborted = false;
+  #reason: Error | null = null;
+  #finished = false;
+
+  constructor(handler: DispatchHandler) {
+    this.#handler = handler;
+    const self = this;
+    this.controller = {
+      get aborted() {
+        return self.#aborted;
+      },
+      get paused() {
+        return self.#current?.paused ?? false;
+      },
+      get reason() {
+        return self.#reason;
+      },
+      abort(reason: Error) {
+        if (self.#aborted) return;
+        self.#aborted = true;
+        self.#reason = reason;
+        self.#current?.abort(reason);
+      },
+      pause() {
+        self.#current?.pause();
+      },
+      resume() {
+        self.#current?.resume();
+      },
+    };
+    handler.onRequestStart?.(this.controller, {});
+  }
+
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  /**
+   * Sends `opts` once. When `hold(status, headers)` is true the response is buffered and returned
+   * instead of reaching the caller; otherwise it streams straight to the caller. Connection errors
+   * before a forwarded response are returned, not delivered, so the interceptor can retry them.
+   */
+  attempt(dispatch: Dispatch, opts: DispatchOptions, hold: (statusCode: number, headers: IncomingHttpHeaders) => boolean): Promise<Outcome> {
+    if (this.#aborted) return Promise.resolve({ kind: 'error', error: this.#reason ?? new Error('aborted') });
+    return new Promise<Outcome>((resolve) => {
+      let mode: 'pending' | 'hold' | 'forward' = 'pending';
+      let held: HeldResponse | undefined;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const upstream: DispatchHandler = {
+        onRequestStart: (controller) => {
+          this.#current = controller;
+          if (this.#aborted) controller.abort(this.#reason ?? new Error('aborted'));
+        },
+        onResponseStart: (_c, statusCode, headers, statusMessage) => {
+          if (hold(statusCode, headers)) {
+            mode = 'hold';
+            held = { statusCode, headers, body: Buffer.alloc(0), ...(statusMessage ? { statusMessage } : {}) };
+          } else {
+            mode = 'forward';
+            this.#handler.onResponseStart?.(this.controller, statusCode, headers, statusMessage);
+          }
+        },
+        onResponseData: (_c, chunk) => {
+          if (mode === 'forward') return this.#handler.onResponseData?.(this.controller, chunk);
+          if (size < HOLD_LIMIT) chunks.push(chunk);
+          size += chunk.length;
+        },
+        onResponseEnd: (_c, trailers) => {
+          if (mode === 'forward') {
+            this.#finished = true;
+            this.#handler.onResponseEnd?.(this.controller, trailers);
+            return resolve({ kind: 'forwarded' });
+          }
+          held!.body = Buffer.concat(chunks).subarray(0, HOLD_LIMIT);
+          resolve({ kind: 'held', response: held! });
+        },
+        onResponseError: (_c, error) => {
+          if (mode === 'forward') {
+            this.fail(error);
+            return resolve({ kind: 'forwarded' });
+          }
+          resolve({ kind: 'error', error });
+        },
+      };
+      try {
+        dispatch(opts, upstream);
+      } catch (error) {
+        resolve({ kind: 'error', error: error as Error });
+      }
+    });
+  }
+
+  /** Delivers a response an interceptor held but cannot improve on. */
+  replay(response: HeldResponse): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    const h = this.#handler;
+    h.onResponseStart?.(this.controller, response.statusCode, response.headers, response.statusMessage);
+    if (response.body.length > 0) h.onResponseData?.(this.controller, response.body);
+    h.onResponseEnd?.(this.controller, {});
+  }
+
+  fail(error: Error): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#handler.onResponseError?.(this.controller, error);
+  }
+}
+
+/**
+ * Sends a request through `dispatch` and buffers the whole (small) response. For requests an
+ * interceptor makes on its own behalf, such as token fetches.
+ */
+export function bufferedDispatch(dispatch: Dispatch, opts: DispatchOptions, limit = 1024 * 1024): Promise<HeldResponse> {
+  return new Promise((resolve, reject) => {
+    let head: Omit<HeldResponse, 'body'> | undefined;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const handler: DispatchHandler = {
+      onRequestStart: () => {},
+      onResponseStart: (_c, statusCode, headers, statusMessage) => {
+        head = { statusCode, headers, ...(statusMessage ? { statusMessage } : {}) };
+      },
+      onResponseData: (controller, chunk) => {
+        size += chunk.length;
+        if (size > limit) {
+          controller.abort(new Error(`response from ${String(opts.origin)} exceeds ${limit} bytes`));
+          return;
+        }
+        chunks.push(chunk);
+      },
+      onResponseEnd: () => resolve({ ...head!, body: Buffer.concat(chunks) }),
+      onResponseError: (_c, error) => reject(error),
+    };
+    try {
+      dispatch(opts, handler);
+    } catch (error) {
+      reject(error as Error);
+    }
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

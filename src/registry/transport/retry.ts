@@ -1,0 +1,98 @@
+/**
+ * Retries transient failures, like go-containerregistry's retry transport: 408, 429 and 5xx
+ * (except 501, which will never change) and connection-level errors, with exponential backoff and
+ * jitter. `Retry-After` wins over the computed delay, capped so a hostile or confused registry
+ * cannot park a run for an hour.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { Downstream, headerValue, isReplayable, sleep, type Interceptor } from './handler.js';
+
+export interface RetryOptions {
+  /** Total tries including the first. Default 4. */
+  maxAttempts?: number;
+  /** First backoff; doubled each time. Default 250 ms. */
+  baseDelayMs?: number;
+  /** Largest computed backoff. Default 5 s. */
+  maxDelayMs?: number;
+  /** Largest `Retry-After` honoured; longer waits give up at once. Default 60 s. */
+  maxRetryAfterMs?: number;
+  /** Injected for tests. */
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  now?: () => number;
+}
+
+const RETRY_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+
+// Connection-level failures worth another try. TLS failures are not: they will not heal, and the
+// scheme fallback must see them quickly.
+const RETRY_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
+]);
+
+export function isRetriableError(error: unknown): boolean {
+  for (let e: any = error; e; e = e.cause) {
+    if (typeof e.code === 'string' && RETRY_CODES.has(e.code)) return true;
+  }
+  return false;
+}
+
+/** Milliseconds from a `Retry-After` header (delta-seconds or HTTP-date), or undefined. */
+export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+export function retryInterceptor(options: RetryOptions = {}): Interceptor {
+  const maxAttempts = Math.max(1, options.maxAttempts ?? 4);
+  const base = options.baseDelayMs ?? 250;
+  const maxDelay = options.maxDelayMs ?? 5000;
+  const maxRetryAfter = options.maxRetryAfterMs ?? 60_000;
+  const wait = options.sleep ?? sleep;
+  const random = options.random ?? Math.random;
+  const now = options.now ?? Date.now;
+
+  // Full jitter around the exponential step keeps parallel callers from retrying in lockstep.
+  const backoff = (attempt: number) => {
+    const step = Math.min(maxDelay, base * 2 ** (attempt - 1));
+    return Math.round(step / 2 + random() * (step / 2));
+  };
+
+  return (dispatch) => (opts, handler) => {
+    const down = new Downstream(handler);
+    const canRetry = isReplayable(opts);
+    void (async () => {
+      for (let attempt = 1; ; attempt++) {
+        const last = attempt >= maxAttempts || !canRetry;
+        let retryAfter: number | undefined;
+        const outcome = await down.attempt(dispatch, opts, (status: number, headers: IncomingHttpHeaders) => {
+          if (last || !RETRY_STATUSES.has(status)) return false;
+          retryAfter = parseRetryAfter(headerValue(headers, 'retry-after'), now());
+          // A registry asking for a longer pause than we are willing to wait gets its answer passed on.
+          return retryAfter === undefined || retryAfter <= maxRetryAfter;
+        });
+        if (outcome.kind === 'forwarded') return;
+        if (outcome.kind === 'error') {
+          if (last || down.aborted || !isRetriableError(outcome.error)) return down.fail(outcome.error);
+          await wait(backoff(attempt));
+          continue;
+        }
+        await wait(retryAfter ?? backoff(attempt));
+        if (down.aborted) return down.replay(outcome.response);
+      }
+    })().catch((error: Error) => down.fail(error));
+    return true;
+  };
+}
