@@ -109,6 +109,9 @@ export function analyzeTokens(tokens: readonly CST.Token[]): void {
         for (const t of tok.props) push(t);
         const idx = flat.push({ type: tok.type, source: tok.source, node: tok }) - 1;
         pending.push({ node: tok, at: at ?? first, idx, inFlow });
+        // The body owns its final line break; a zero-width newline lets the line scans see
+        // that the next token starts a fresh line.
+        if (/\n$/.test(tok.source)) flat.push({ type: 'newline', source: '' });
         return;
       }
       case 'scalar':
