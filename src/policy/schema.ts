@@ -8,7 +8,6 @@ import { Ajv, type ErrorObject } from 'ajv';
  * Plain data, so the functionConfig schema can embed it.
  */
 export const policySelectionSchema = {
-  $id: 'apply-image-policies/policy-selection',
   type: 'object',
   additionalProperties: false,
   required: ['policy'],
