@@ -76,6 +76,13 @@ export function nextLink(values: string[]): string | undefined {
   return undefined;
 }
 
+const CERT_ERROR = /^(?:CERT_|ERR_TLS_CERT|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(?:VERIFY|GET_ISSUER))/;
+
+function isCertificateError(error: unknown): boolean {
+  for (let e: any = error; e; e = e.cause) if (typeof e.code === 'string' && CERT_ERROR.test(e.code)) return true;
+  return false;
+}
+
 export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClientHandle {
   const keychain = options.keychain ?? anonymousKeychain;
   const pageSize = options.pageSize ?? 1000;
@@ -121,8 +128,10 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         const res = await base.request({ origin: `https://${host}`, path: '/v2/', method: 'GET', headers: { 'user-agent': userAgent }, headersTimeout: 5000, bodyTimeout: 5000 });
         await res.body.dump();
         return true;
-      } catch {
-        return false;
+      } catch (error) {
+        // A certificate we do not trust still proves the host speaks TLS: report that, rather
+        // than falling back to http and showing the user a baffling 400 from a TLS port.
+        return isCertificateError(error);
       }
     },
   });

@@ -37,7 +37,8 @@ interface CachedToken {
   expiresAt: number;
 }
 
-const REPO_PATH = /^\/v2\/(.+?)\/(?:tags\/list|manifests\/|blobs\/|referrers\/)/;
+// Greedy name, anchored end: a repository may itself contain a `manifests` or `blobs` component.
+const REPO_PATH = /^\/v2\/(.+)\/(?:tags\/list|manifests\/[^/]+|blobs\/uploads\/.*|blobs\/[^/]+|referrers\/[^/]+)$/;
 
 /** `repository:<name>:pull` (or `pull,push` for writes) derived from a distribution API path. */
 export function scopeForRequest(method: string, path: string): string | undefined {

@@ -36,13 +36,14 @@ export function redirectInterceptor(options: RedirectOptions = {}): Interceptor 
         try {
           next = new URL(location, from);
         } catch {
-          return down.fail(new RedirectError(`${current.method} ${from.origin}${from.pathname}: redirect to an invalid Location`));
+          return down.fail(new RedirectError(`redirect from ${from.origin}${from.pathname} to an invalid Location`));
         }
         if (next.protocol !== 'https:' && next.protocol !== 'http:') {
-          return down.fail(new RedirectError(`${current.method} ${from.origin}${from.pathname}: redirect to unsupported scheme ${next.protocol}`));
+          return down.fail(new RedirectError(`redirect from ${from.origin}${from.pathname} to unsupported scheme ${next.protocol}`));
         }
         if (hop >= max) {
-          return down.fail(new RedirectError(`${opts.method} ${firstOrigin}${new URL(opts.path, firstOrigin).pathname}: more than ${max} redirects`));
+          // Only origin and path: a CDN Location's query is often a signature.
+          return down.fail(new RedirectError(`more than ${max} redirects (last to ${next.origin}${next.pathname})`));
         }
         const headers = headersToObject(current.headers);
         if (next.origin !== firstOrigin) for (const name of CREDENTIAL_HEADERS) delete headers[name];
