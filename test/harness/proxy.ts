@@ -29,7 +29,8 @@ export interface ProxyLogEntry {
 /** A canned answer. Objects as `body` are sent as JSON. */
 export interface ProxyResponse {
   status: number;
-  headers?: Record<string, string | string[]>;
+  /** Undefined values are skipped, so conditional headers can be written inline. */
+  headers?: Record<string, string | string[] | undefined>;
   body?: string | Buffer | object;
 }
 
@@ -119,7 +120,8 @@ export async function startProxy(
 
   const respond = (res: ServerResponse, entry: ProxyLogEntry, r: ProxyResponse) => {
     let body: Buffer | undefined;
-    const headers: Record<string, string | string[]> = { ...(r.headers ?? {}) };
+    const headers: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(r.headers ?? {})) if (v !== undefined) headers[k] = v;
     if (r.body !== undefined) {
       if (Buffer.isBuffer(r.body) || typeof r.body === 'string') body = Buffer.from(r.body);
       else {

@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRegistryClient } from '../../src/registry/client.js';
+import { parseRepository } from '../../src/registry/name.js';
+import { registryAvailable, seedRepository, startProxy, startRegistry, type RunningProxy, type RunningRegistry } from '../harness/registry.js';
+
+describe.skipIf(!registryAvailable())('per-registry concurrency cap', () => {
+  let reg: RunningRegistry;
+  let proxy: RunningProxy;
+  let inFlight = 0;
+  let peak = 0;
+  let digests: Map<string, string>;
+  const tags = Array.from({ length: 60 }, (_, i) => `t${i}`);
+
+  beforeAll(async () => {
+    reg = await startRegistry();
+    digests = await seedRepository(reg, 'cap/app', tags);
+    // Holding each answer for a moment makes the overlap observable.
+    proxy = await startProxy(reg.url, {
+      intercept: async () => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        await new Promise((r) => setTimeout(r, 15));
+        inFlight--;
+        return undefined;
+      },
+    });
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await reg?.stop();
+  });
+
+  it.each([
+    [4, 4],
+    [16, 16],
+  ])('never has more than %i requests in flight to one registry', async (cap, expected) => {
+    peak = 0;
+    const c = createRegistryClient({ concurrency: cap });
+    try {
+      const repo = parseRepository(`${proxy.host}/cap/app`);
+      const got = await Promise.all(tags.map((t) => c.resolveDigest(repo, t)));
+      expect(got).toEqual(tags.map((t) => digests.get(t)));
+      expect(peak).toBe(expected);
+    } finally {
+      await c.close();
+    }
+  });
+});
