@@ -1,0 +1,15 @@
+/** The registry layer's public surface, so callers need not know the file layout. */
+export type { Credential, ImageRepository, Keychain, RegistryClient } from './types.js';
+export { createRegistryClient, MANIFEST_MEDIA_TYPES, type RegistryClientHandle, type RegistryClientOptions } from './client.js';
+export { AuthError, RegistryError } from './errors.js';
+export { anonymousKeychain, chainKeychains, dockerConfigKeychain, dockerConfigPath, KeychainError } from './keychain.js';
+export {
+  DOCKER_HUB_API_HOST,
+  DOCKER_HUB_AUTH_KEY,
+  DOCKER_HUB_REGISTRY,
+  InvalidReferenceError,
+  parseReference,
+  parseRepository,
+  type ImageReference,
+} from './name.js';
+export { isLocalRegistry } from './scheme.js';
