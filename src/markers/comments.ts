@@ -9,6 +9,7 @@
 //   `- v # c`             -> LineComment of v
 //   `[a, # c` / `{k: v, # c` (multi-line flow) -> LineComment of a / v
 //   `# c` + `- v`         -> HeadComment of v
+//   `- # c` + `  - v`     -> HeadComment of v (the comment after a dash heads what follows)
 //   `# c` + `k: v`        -> HeadComment of the key k (so not a marker)
 //   `k: # c` + `  v`      -> LineComment of the key k (so not a marker)
 //   `[a, b] # c`          -> LineComment of the flow sequence (so not a marker)
@@ -90,6 +91,8 @@ export function analyzeTokens(tokens: readonly CST.Token[]): void {
           for (const t of item.start) {
             const i = push(t);
             if (t.type === 'seq-item-ind') dash = i;
+            // the value starts on a later line: its own line is where head comments end
+            else if (t.type === 'newline' && dash !== undefined) dash = undefined;
           }
           if (item.value) walk(item.value, false, dash);
         }
@@ -180,6 +183,12 @@ function commentAbove(flat: Flat[], at: number): string | undefined {
     while (j >= 0 && flat[j]!.type !== 'newline') {
       if (flat[j]!.type !== 'space' && flat[j]!.type !== 'byte-order-mark') onLine.push(flat[j]!);
       j--;
+    }
+    // `- # c` followed by the item's content on the next lines: go-yaml makes `# c` the head
+    // comment of that content (node_test: "- # HA1\n  - la"), and nothing above it counts.
+    if (onLine.length === 2 && onLine[0]!.type === 'comment' && onLine[1]!.type === 'seq-item-ind') {
+      lines.unshift(onLine[0]!.source);
+      break;
     }
     const only = onLine.length === 1 ? onLine[0] : undefined;
     if (only?.type === 'comment') {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseYamlStream, findMarkedFields, scanMarkers, formatMarkerRef } from '../../src/markers/index.js';
-import { Composer, Parser, isMap, parseDocument } from 'yaml';
+import { Composer, Parser, isMap, isSeq, parseDocument } from 'yaml';
 
 const M = (s: string): string => `# {"$imagepolicy": "${s}"}`;
 
@@ -28,6 +28,8 @@ const markerForms: [string, string, [string, string, string][]][] = [
   ['sequence scalar, line comment', `args:\n  - v1 ${M('ns:a:tag')}\n  - other\n`, [['args.0', 'v1', 'ns:a:tag']]],
   ['sequence scalar, head comment', `args:\n  - x\n  ${M('ns:a:tag')}\n  - v1\n`, [['args.1', 'v1', 'ns:a:tag']]],
   ['first sequence item, head comment in the parent', `args:\n  ${M('ns:a:tag')}\n  - v1\n`, [['args.0', 'v1', 'ns:a:tag']]],
+  ['comment after a dash heads the nested item', `args:\n- ${M('ns:a:tag')}\n  - v1\n  - v2\n`, [['args.0.0', 'v1', 'ns:a:tag']]],
+  ['comment after a dash heads the value below it', `args:\n- ${M('ns:a:tag')}\n  v1\n`, [['args.0', 'v1', 'ns:a:tag']]],
   ['value on the next line, head comment', `image:\n  ${M('ns:a')}\n  foo:1\n`, [['image', 'foo:1', 'ns:a']]],
   ['single-quoted value', `image: 'foo:1' ${M('ns:a')}\n`, [['image', 'foo:1', 'ns:a']]],
   ['double-quoted value', `image: "foo:1" ${M('ns:a')}\n`, [['image', 'foo:1', 'ns:a']]],
@@ -77,7 +79,7 @@ const nonMarkerForms: [string, string][] = [
   ['text after the brace', `image: foo:1 ${M('ns:a')} # note\n`],
   ['invalid JSON', `image: foo:1 # {$imagepolicy: ns:a}\n`],
   ['unknown suffix', `image: foo:1 ${M('ns:a:sha')}\n`],
-  ['comment after the dash of a nested item', `args:\n- ${M('ns:a')}\n  - v1\n`],
+  ['comment after a dash, then a map (heads the key)', `c:\n- ${M('ns:a')}\n  image: foo:1\n`],
   ['line comment of the previous flow item', `args: [\n  v0, # x\n  v1\n]\n`],
 ];
 
@@ -113,8 +115,8 @@ describe('findMarkedFields inputs', () => {
       ['items', 1, 'spec', 'image'],
     ]);
     const items = doc.get('items', true);
-    if (!items || !('items' in items)) throw new Error('no items');
-    const second = (items as { items: unknown[] }).items[1];
+    if (!isSeq(items)) throw new Error('no items');
+    const second = items.items[1];
     expect(findMarkedFields(second).map((f) => [f.path, f.value])).toEqual([[['spec', 'image'], 'b:1']]);
   });
 

@@ -218,16 +218,20 @@ const newValueArb = fc.oneof(
 
 /** Byte ranges a marked scalar occupies in the source, and what they hold after the edit. */
 function scalarPieces(token: CST.FlowScalar | CST.BlockScalar): { at: number; len: number; now: () => string }[] {
+  // read loosely: writeScalar may turn a block scalar into a double-quoted one
+  const live = token as { type: string; source: string; props?: { source: string }[] };
   if (token.type === 'block-scalar') {
-    const header = token.props[0]!;
-    const last = token.props[token.props.length - 1]!;
+    const props = token.props as CST.SourceToken[];
+    const header = props[0]!;
+    const last = props[props.length - 1]!;
     const bodyAt = last.offset + last.source.length;
+    const isBlock = (): boolean => live.type === 'block-scalar';
     return [
-      { at: header.offset, len: header.source.length, now: () => (token.type === 'block-scalar' ? token.props[0]!.source : token.source) },
-      { at: bodyAt, len: token.source.length, now: () => (token.type === 'block-scalar' ? token.source : '') },
+      { at: header.offset, len: header.source.length, now: () => (isBlock() ? live.props![0]!.source : live.source) },
+      { at: bodyAt, len: token.source.length, now: () => (isBlock() ? live.source : '') },
     ];
   }
-  return [{ at: token.offset, len: token.source.length, now: () => token.source }];
+  return [{ at: token.offset, len: token.source.length, now: () => live.source }];
 }
 
 function setPath(data: unknown, path: (string | number)[], value: unknown): unknown {
