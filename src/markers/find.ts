@@ -47,7 +47,11 @@ function visit(node: unknown, path: (string | number)[], scan: MarkerScan): void
   if (isScalar(node)) {
     check(node, path, scan);
   } else if (isMap(node)) {
-    for (const pair of node.items) visit(pair.value, [...path, keyName(pair.key)], scan);
+    for (const pair of node.items) {
+      const here = [...path, keyName(pair.key)];
+      checkKey(pair.key, here, scan);
+      visit(pair.value, here, scan);
+    }
   } else if (isSeq(node)) {
     node.items.forEach((item, i) => {
       if (isPair(item)) visit(item.value, [...path, i, keyName(item.key)], scan);
@@ -72,6 +76,22 @@ function check(scalar: Scalar, path: (string | number)[], scan: MarkerScan): voi
   const { ref, problem } = inspectMarkerComment(comment);
   if (ref) scan.fields.push({ ref, path, value: scalarText(scalar), scalar });
   else if (problem) scan.problems.push({ path, comment, problem });
+}
+
+// People often put the marker on the line above `image: ...`; go-yaml hangs that comment on
+// the key, so Flux never applies it. Say so rather than skip it silently.
+function checkKey(key: unknown, path: (string | number)[], scan: MarkerScan): void {
+  if (!isScalar(key) || !key.srcToken) return;
+  const head = scalarContext(key.srcToken)?.headComment;
+  if (head === undefined) return;
+  const last = head.split('\n').pop() ?? head;
+  if (inspectMarkerComment(last).ref) {
+    scan.problems.push({
+      path,
+      comment: last,
+      problem: 'a marker on the line above a key is not applied (Flux reads it as the key\'s comment); put it after the value on the same line',
+    });
+  }
 }
 
 export function scalarText(scalar: Scalar): string {

@@ -105,6 +105,17 @@ describe('scanMarkers problems', () => {
   });
 });
 
+describe('scanMarkers key head comments', () => {
+  it('flags a valid marker above a key, which Flux ignores, and does not apply it', () => {
+    const stream = parseYamlStream(`spec:\n  # why\n  ${M('ns:a')}\n  image: foo:1\n  # about tag\n  tag: v1\n`);
+    const { fields, problems } = scanMarkers(stream.documents[0]);
+    expect(fields).toEqual([]);
+    expect(problems).toEqual([
+      { path: ['spec', 'image'], comment: M('ns:a'), problem: expect.stringMatching(/same line/) },
+    ]);
+  });
+});
+
 describe('findMarkedFields inputs', () => {
   const text = `kind: ResourceList\nitems:\n- kind: A\n  image: a:1 ${M('ns:a')}\n- kind: B\n  spec:\n    image: b:1 ${M('ns:b')}\n`;
 
