@@ -114,4 +114,24 @@ describe.skipIf(!registryAvailable())('bearer auth against distribution 2.8 with
       await c.close();
     }
   });
+
+  it('fetches a new token once the old one is near expiry', async () => {
+    const shortLived = await startTokenServer({ users: [{ user: 'dora', pass: 'explorer-pw-1' }], expiresIn: 1 });
+    const reg2 = await startRegistry({ token: shortLived.registryAuth, authorize: shortLived.authorize });
+    const c = createRegistryClient({ keychain: { resolve: async () => ({ username: 'dora', password: 'explorer-pw-1' }) } });
+    try {
+      const img = await pushImage(reg2, 'short/app', { tags: ['1', '2'] });
+      shortLived.clear();
+      const repo = parseRepository(`${reg2.host}/short/app`);
+      expect(await c.resolveDigest(repo, '1')).toBe(img.digest);
+      expect(shortLived.requests()).toHaveLength(1);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(await c.resolveDigest(repo, '2')).toBe(img.digest);
+      expect(shortLived.requests()).toHaveLength(2);
+    } finally {
+      await c.close();
+      await reg2.stop();
+      await shortLived.stop();
+    }
+  });
 });
