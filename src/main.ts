@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runKrm } from './krm/run.js';
 import { formatResult } from './krm/results.js';
-import { createRunRegistry } from './setup/registry.js';
+import { createRunRegistry, type RunRegistry } from './setup/registry.js';
 
 const HELP = `apply-image-policies — pin Flux $imagepolicy markers to image:tag@sha256:digest
 
@@ -74,14 +74,15 @@ async function main(argv: string[]): Promise<number> {
 async function runKrmMode(options: { offline: boolean; cacheDir?: string }): Promise<number> {
   const started = performance.now();
   const input = await readStdin();
-  let requests = (): number => 0;
+  let registry: RunRegistry | undefined;
   const outcome = await runKrm(input, {
     registryFor: (config, sources) => {
-      const registry = createRunRegistry(config, sources, options);
-      requests = () => registry.requestCount();
+      registry = createRunRegistry(config, sources, options);
       return registry;
     },
   });
+  await registry?.close();
+  const requests = (): number => registry?.requestCount() ?? 0;
   process.stdout.write(outcome.stdout);
   for (const line of outcome.diagnostics) process.stderr.write(`apply-image-policies: ${line}\n`);
   for (const result of outcome.results) {

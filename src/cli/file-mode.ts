@@ -64,6 +64,7 @@ export async function runFileMode(options: FileModeOptions): Promise<number> {
       policies,
       registry,
     );
+    await registry.close();
     if (hasErrors(resolution.results)) return report(err, resolution.results, 2);
 
     for (const update of resolution.updates) {

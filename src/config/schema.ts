@@ -3,6 +3,8 @@
  * source: ajv checks it at run time and `npm run build` writes it to
  * `fn-config/schema/` so editors validate the same thing (yaml-language-server).
  */
+import { policySelectionSchema } from '../policy/schema.js';
+
 export const FUNCTION_CONFIG_API_VERSION = 'fn.apply-image-policies.dev/v1alpha1';
 export const FUNCTION_CONFIG_KIND = 'ApplyImagePolicies';
 
@@ -19,46 +21,8 @@ const goDuration = {
   description: 'A Go duration such as 1m, 5m30s or 1h.',
 } as const;
 
-export const policyChoiceSchema = {
-  type: 'object',
-  description: 'Exactly one of semver, alphabetical or numerical, as in Flux ImagePolicy spec.policy.',
-  additionalProperties: false,
-  minProperties: 1,
-  maxProperties: 1,
-  properties: {
-    semver: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['range'],
-      properties: { range: { type: 'string', minLength: 1 } },
-    },
-    alphabetical: {
-      type: 'object',
-      additionalProperties: false,
-      properties: { order: { type: 'string', enum: ['asc', 'desc', 'ASC', 'DESC'] } },
-    },
-    numerical: {
-      type: 'object',
-      additionalProperties: false,
-      properties: { order: { type: 'string', enum: ['asc', 'desc', 'ASC', 'DESC'] } },
-    },
-  },
-} as const;
-
-export const filterTagsSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    pattern: { type: 'string' },
-    extract: { type: 'string' },
-  },
-} as const;
-
-export const exclusionListSchema = {
-  type: 'array',
-  items: { type: 'string' },
-  description: 'Regular expressions; a tag matching any of them is ignored. Default: ["^.*\\\\.sig$"].',
-} as const;
+const { policy: policyChoiceSchema, filterTags: filterTagsSchema, exclusionList: exclusionListSchema } =
+  policySelectionSchema.properties;
 
 const objectRef = {
   type: 'object',

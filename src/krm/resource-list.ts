@@ -1,4 +1,4 @@
-import { isMap, isScalar, isSeq, type Document, type YAMLMap } from 'yaml';
+import { isMap, isNode, isScalar, isSeq, type Document, type YAMLMap } from 'yaml';
 import { parseYamlStream, type YamlStream } from '../markers/yaml-stream.js';
 import type { KrmResult, ResourceRef } from './results.js';
 import { renderResults } from './render.js';
@@ -47,8 +47,8 @@ export function parseResourceList(text: string): ParsedResourceList {
   const document = documents[0] as Document.Parsed;
   const root = document.contents;
   if (!isMap(root)) throw new ResourceListError('expected a ResourceList object on stdin, got ' + describeNode(root));
-  const kind = root.get('kind');
-  const apiVersion = root.get('apiVersion');
+  const kind = root.get('kind') as unknown;
+  const apiVersion = root.get('apiVersion') as unknown;
   if (kind !== 'ResourceList') {
     throw new ResourceListError(
       `expected kind ResourceList (apiVersion config.kubernetes.io/v1) on stdin, got kind ${JSON.stringify(kind ?? null)}; to rewrite files, pass their paths`,
@@ -93,8 +93,9 @@ export function parseResourceList(text: string): ParsedResourceList {
       items.push({ node, object, index, resourceRef, ...(file ? { file } : {}) });
     });
   }
-  const functionConfigNode = root.get('functionConfig', true);
-  const functionConfig = functionConfigNode === undefined ? undefined : (root.toJSON() as Record<string, unknown>).functionConfig;
+  // Only this node is converted: items can number tens of thousands.
+  const functionConfigNode = root.get('functionConfig', true) as unknown;
+  const functionConfig = isNode(functionConfigNode) ? functionConfigNode.toJSON() : undefined;
 
   return {
     items,

@@ -1,11 +1,8 @@
 import { ConfigError, loadFunctionConfig, type FunctionConfig } from '../config/function-config.js';
 import { collectPolicies, type SourceObject } from '../config/policy-definitions.js';
-import { findMarkedFields, type MarkedField } from '../markers/find.js';
-import { writeScalar } from '../markers/write.js';
 import { resolveSites, type ResolverRegistry } from '../resolve/resolve.js';
-import type { PolicySite } from '../resolve/sites.js';
-import { formatFieldPath } from './field-path.js';
-import { parseResourceList, ResourceListError, type ItemView } from './resource-list.js';
+import { applyUpdates, markerSites } from '../resolve/writable-sites.js';
+import { parseResourceList, ResourceListError } from './resource-list.js';
 import { hasErrors, type KrmResult } from './results.js';
 
 export interface KrmRunDependencies {
@@ -21,11 +18,6 @@ export interface KrmRunOutcome {
   /** Lines for stderr: problems a person should see even when kpt hides results. */
   diagnostics: string[];
   stats: { sites: number; pinned: number; unchanged: number };
-}
-
-interface WritableSite {
-  site: PolicySite;
-  field: MarkedField;
 }
 
 /**
@@ -68,7 +60,9 @@ export async function runKrm(input: string, deps: KrmRunDependencies): Promise<K
   const { policies, problems } = collectPolicies(sources, config);
   if (problems.length > 0) return fail(problems);
 
-  const writable = list.items.flatMap(sitesOfItem);
+  const writable = list.items.flatMap((item) =>
+    markerSites(item.node, { resourceRef: item.resourceRef, ...(item.file ? { file: item.file } : {}) }),
+  );
   stats.sites = writable.length;
   if (writable.length === 0) return { stdout: list.render([]), exitCode: 0, results: [], diagnostics: [], stats };
 
@@ -80,31 +74,8 @@ export async function runKrm(input: string, deps: KrmRunDependencies): Promise<K
   );
   if (hasErrors(resolution.results)) return fail(resolution.results);
 
-  const fieldOf = new Map(writable.map((w) => [w.site, w.field]));
-  for (const update of resolution.updates) {
-    const field = fieldOf.get(update.site) as MarkedField;
-    writeScalar(field, update.value);
-    // The AST is what prints flow-style input; keep it in step with the CST.
-    field.scalar.value = update.value;
-  }
+  applyUpdates(writable, resolution.updates);
   stats.pinned = resolution.updates.length;
   stats.unchanged = resolution.unchanged.length;
   return { stdout: list.render(resolution.results), exitCode: 0, results: resolution.results, diagnostics: [], stats };
-}
-
-function sitesOfItem(item: ItemView): WritableSite[] {
-  return findMarkedFields(item.node).map((field) => ({
-    field,
-    site: {
-      policy: { namespace: field.ref.namespace, name: field.ref.name },
-      ...(field.ref.suffix ? { suffix: field.ref.suffix } : {}),
-      current: field.value,
-      where: {
-        resourceRef: item.resourceRef,
-        fieldPath: formatFieldPath(field.path),
-        ...(item.file ? { file: item.file } : {}),
-        declaredBy: `marker ${field.ref.raw.trim()}`,
-      },
-    },
-  }));
 }

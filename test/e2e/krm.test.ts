@@ -145,7 +145,8 @@ ${body}`;
     const heads = counted.filter((r) => r.method === 'HEAD');
     expect(tagLists.map((r) => r.path).sort()).toEqual(['/v2/team/app/tags/list', '/v2/team/multi/tags/list']);
     expect(heads.map((r) => r.path).sort()).toEqual(['/v2/team/app/manifests/1.2.0', '/v2/team/multi/manifests/v3.1.0']);
-    expect(run.stdout.match(new RegExp(`${oci.digest}`, 'g'))).toHaveLength(20);
+    const items = run.stdout.slice(0, run.stdout.indexOf('\nresults:'));
+    expect(items.match(new RegExp(`image: ${host}/team/app:1\\.2\\.0@${oci.digest}`, 'g'))).toHaveLength(20);
   });
 
   it('accepts inline policies from the functionConfig, JSON input, and produces byte-identical output on a second run', async () => {
