@@ -123,7 +123,7 @@ export async function resolveSites(
             );
             continue;
           }
-          const value = markerValue(site.suffix, { image: definition.image, tag: outcome.tag, ...(digest ? { digest } : {}) });
+          const value = markerValue(site.suffix, { image: site.image ?? definition.image, tag: outcome.tag, ...(digest ? { digest } : {}) });
           if (value === site.current) unchanged.push(site);
           else updates.push({ site, value });
         } catch (error) {
@@ -154,7 +154,7 @@ async function digestForSite(
   if (definition.digestReflectionPolicy === 'Never') return undefined;
   if (definition.digestReflectionPolicy === 'IfNotPresent' && site.suffix === undefined) {
     const current = splitPinnedImage(site.current);
-    if (current.tag === outcome.tag && current.image === definition.image && current.digest) return current.digest;
+    if (current.tag === outcome.tag && current.image === (site.image ?? definition.image) && current.digest) return current.digest;
   }
   return lookup();
 }

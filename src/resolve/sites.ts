@@ -5,6 +5,8 @@ export interface PolicySite {
   policy: { namespace: string; name: string };
   suffix?: 'tag' | 'name' | 'digest';
   current: string;
+  /** The repository spelling to write instead of the policy's `spec.image` (images rules keep the field's own). */
+  image?: string;
   where: SiteLocation;
 }
 
