@@ -101,6 +101,11 @@ export interface StartRegistryOptions {
   extraConfig?: Record<string, unknown>;
   /** Milliseconds to wait for the `listening on` line. Default 15000. */
   startTimeoutMs?: number;
+  /**
+   * Listen on this port instead of a random one: for fixtures whose image references are committed
+   * (the examples use 127.0.0.1:5055). Default 0 (random).
+   */
+  port?: number;
 }
 
 export interface RunningRegistry extends RegistryTarget {
@@ -193,7 +198,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Ru
       // Upload purging and redirects would only add noise to request logs.
       maintenance: { uploadpurging: { enabled: false } },
     },
-    http: { addr: '127.0.0.1:0', secret: 'test-only' },
+    http: { addr: `127.0.0.1:${opts.port ?? 0}`, secret: 'test-only' },
   };
 
   const users = opts.htpasswd === undefined ? [] : Array.isArray(opts.htpasswd) ? opts.htpasswd : [opts.htpasswd];
