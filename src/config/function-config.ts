@@ -1,6 +1,6 @@
 import type { PolicyChoice, TagFilterSpec } from '../policy/policer.js';
 import { FUNCTION_CONFIG_API_VERSION, FUNCTION_CONFIG_KIND, functionConfigSchema } from './schema.js';
-import { validateAgainst } from './validate.js';
+import { validateAgainst } from '../validation/schema-messages.js';
 
 export type DigestReflectionPolicy = 'Always' | 'IfNotPresent' | 'Never';
 

@@ -1,5 +1,6 @@
 import type { KrmResult, ResourceRef } from '../krm/results.js';
 import type { PolicyChoice, TagFilterSpec } from '../policy/policer.js';
+import { validatePolicySelection } from '../policy/schema.js';
 import { parseGoDuration } from './duration.js';
 import type { DigestReflectionPolicy, FunctionConfig, InlinePolicy } from './function-config.js';
 
@@ -97,7 +98,7 @@ export function collectPolicies(objects: readonly SourceObject[], config: Functi
     const spec = asRecord(source.object.spec);
     if (!claim('ImageRepository', policyKey(namespace, name), origin)) continue;
     if (typeof spec.image !== 'string' || spec.image === '') {
-      fail(origin, 'spec.image: missing required field');
+      fail(origin, 'spec.image: is required');
       continue;
     }
     try {
@@ -128,7 +129,7 @@ export function collectPolicies(objects: readonly SourceObject[], config: Functi
     const spec = asRecord(source.object.spec);
     const ref = asRecord(spec.imageRepositoryRef);
     if (typeof ref.name !== 'string') {
-      fail(origin, 'spec.imageRepositoryRef.name: missing required field');
+      fail(origin, 'spec.imageRepositoryRef.name: is required');
       continue;
     }
     const repositoryKey = policyKey(typeof ref.namespace === 'string' ? ref.namespace : namespace, ref.name);
@@ -137,8 +138,12 @@ export function collectPolicies(objects: readonly SourceObject[], config: Functi
       fail(origin, `spec.imageRepositoryRef: ImageRepository ${repositoryKey} is not among the inputs`);
       continue;
     }
-    if (spec.policy === undefined) {
-      fail(origin, 'spec.policy: missing required field');
+    const selectionProblems = validatePolicySelection(
+      { policy: spec.policy, ...(spec.filterTags !== undefined ? { filterTags: spec.filterTags } : {}) },
+      'spec',
+    );
+    if (selectionProblems.length > 0) {
+      selectionProblems.forEach((problem) => fail(origin, problem));
       continue;
     }
     define({
@@ -167,7 +172,7 @@ export function collectPolicies(objects: readonly SourceObject[], config: Functi
       return;
     }
     if (!inline.policy && !inline.aliasOf) {
-      fail(origin, "missing required field 'policy' (semver, alphabetical or numerical)");
+      fail(origin, 'policy: is required (semver, alphabetical or numerical), unless aliasOf is set');
       return;
     }
     let maxAge = resolved.tagListMaxAgeMs;

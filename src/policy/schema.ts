@@ -1,4 +1,4 @@
-import { Ajv, type ErrorObject } from 'ajv';
+import { validateAgainst } from '../validation/schema-messages.js';
 
 /**
  * JSON Schema for the selection part of a Flux ImagePolicy/ImageRepository pair:
@@ -60,47 +60,11 @@ export const policySelectionSchema = {
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: false });
-const validateSelection = ajv.compile(policySelectionSchema);
-
-/** `/policy/semver/range` → `spec.policy.semver.range`. */
-function fieldPath(root: string, instancePath: string, child?: string): string {
-  const segments = instancePath
-    .split('/')
-    .slice(1)
-    .map((segment) => segment.replaceAll('~1', '/').replaceAll('~0', '~'));
-  if (child !== undefined) segments.push(child);
-  return segments.reduce((path, segment) => (/^\d+$/.test(segment) ? `${path}[${segment}]` : `${path}.${segment}`), root);
-}
-
-function describe(error: ErrorObject, root: string): string {
-  const params = error.params as Record<string, unknown>;
-  switch (error.keyword) {
-    case 'required':
-      return `${fieldPath(root, error.instancePath, String(params['missingProperty']))}: is required`;
-    case 'additionalProperties':
-      return `${fieldPath(root, error.instancePath, String(params['additionalProperty']))}: is not allowed`;
-    case 'enum':
-      return `${fieldPath(root, error.instancePath)}: must be one of ${(params['allowedValues'] as unknown[])
-        .map((value) => JSON.stringify(value))
-        .join(', ')}`;
-    case 'minProperties':
-    case 'maxProperties':
-      if (error.instancePath === '/policy') {
-        return `${fieldPath(root, error.instancePath)}: must set exactly one of semver, alphabetical, numerical`;
-      }
-      return `${fieldPath(root, error.instancePath)}: ${error.message ?? 'is invalid'}`;
-    default:
-      return `${fieldPath(root, error.instancePath)}: ${error.message ?? 'is invalid'}`;
-  }
-}
-
 /**
  * Checks a selection object against `policySelectionSchema`. Returns readable
  * messages naming each offending field under `root` (e.g.
  * `spec.policy.semver.range: must be string`); empty when valid.
  */
 export function validatePolicySelection(value: unknown, root = 'spec'): string[] {
-  if (validateSelection(value)) return [];
-  return (validateSelection.errors ?? []).map((error) => describe(error, root));
+  return validateAgainst(policySelectionSchema, value, root);
 }

@@ -308,7 +308,7 @@ spec:
     colour: blue
 `,
         ),
-        /spec\.policies\[0\]: unknown field 'colour'/,
+        /spec\.policies\[0\]\.colour: unknown field/,
       );
       expect(errors).toHaveLength(1);
     });
