@@ -17,9 +17,11 @@ import { authInterceptor } from './transport/auth.js';
 import { concurrencyInterceptor } from './transport/concurrency.js';
 import { countingInterceptor, type RequestCounter } from './transport/count.js';
 import { headerValue, headerValues } from './transport/handler.js';
+import { RateLimitTracker, isLow, rateLimitInterceptor } from './transport/rate-limit.js';
 import { redirectInterceptor } from './transport/redirect.js';
-import { retryInterceptor, type RetryOptions } from './transport/retry.js';
-import type { Credential, ImageRepository, Keychain, RegistryClient } from './types.js';
+import { parseRetryAfter, retryInterceptor, type RetryOptions } from './transport/retry.js';
+import type { ScopedDispatchOptions } from './transport/auth.js';
+import type { Credential, ImageRepository, JsonResponse, Keychain, RegistryClient, RegistryNotice } from './types.js';
 
 /** Everything a tag can point at. 2.8 answers a narrower Accept with 404 or a different digest. */
 export const MANIFEST_MEDIA_TYPES = [
@@ -47,6 +49,8 @@ export interface RegistryClientOptions {
   maxPages?: number;
   /** Per-request timeout for headers and body. Default 30 s. */
   timeoutMs?: number;
+  /** Longest one request may take, retries and redirects included. Default 120 s. */
+  requestDeadlineMs?: number;
   userAgent?: string;
   /** Base dispatcher the stack is composed on (tests). The client then does not close it. */
   dispatcher?: Dispatcher;
@@ -55,6 +59,8 @@ export interface RegistryClientOptions {
 export interface RegistryClientHandle extends RegistryClient {
   /** Requests sent to the network so far (retries, redirects and token fetches included). */
   requestCount(): number;
+  /** Warnings worth showing in the run's results: rate limits running low. */
+  notices(): RegistryNotice[];
   /** Closes the connections; the client cannot be used afterwards. */
   close(): Promise<void>;
 }
@@ -63,6 +69,41 @@ interface Response {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: Buffer;
+}
+
+/** Caps on what we read from a registry: a broken or hostile server must not fill memory. */
+export const MAX_BYTES = {
+  /** One tags/list page (~30 bytes a tag: 16 MiB is half a million tags). */
+  tagPage: 16 * 1024 * 1024,
+  /** Distribution itself refuses manifests over 4 MiB. */
+  manifest: 4 * 1024 * 1024,
+  /** Vendor JSON APIs (GCR's tags/list with its manifest map is the big one). */
+  json: 32 * 1024 * 1024,
+} as const;
+
+class BodyTooLargeError extends Error {
+  override name = 'BodyTooLargeError';
+}
+
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(error?: Error): unknown }, maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      const error = new BodyTooLargeError(`the response is larger than ${maxBytes} bytes`);
+      body.destroy(error);
+      throw error;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function humanSeconds(seconds: number): string {
+  if (seconds >= 3600 && seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds >= 60 && seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
 }
 
 /** Next-page URL from `Link` headers (RFC 8288), or undefined. */
@@ -88,6 +129,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   const pageSize = options.pageSize ?? 1000;
   const maxPages = options.maxPages ?? 1000;
   const timeout = options.timeoutMs ?? 30_000;
+  const requestDeadline = options.requestDeadlineMs ?? 120_000;
   const userAgent = options.userAgent ?? 'apply-image-policies';
   const extraCa = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca];
   const ownsBase = options.dispatcher === undefined;
@@ -111,8 +153,10 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   };
 
   const counter: RequestCounter = { count: 0 };
+  const rateLimits = new RateLimitTracker();
   const stack = base.compose(
     countingInterceptor(counter),
+    rateLimitInterceptor(rateLimits),
     concurrencyInterceptor({ perOrigin: options.concurrency ?? 16 }),
     retryInterceptor(options.retry),
     redirectInterceptor(options.maxRedirects === undefined ? {} : { maxRedirects: options.maxRedirects }),
@@ -139,16 +183,20 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   const fail = (message: string, details: ConstructorParameters<typeof RegistryError>[1], cause?: unknown): RegistryError =>
     new RegistryError(redact(message, [...secrets]), details, cause === undefined ? undefined : { cause });
 
-  const send = async (repo: ImageRepository, method: 'GET' | 'HEAD', url: URL, accept: string): Promise<Response> => {
+  const send = async (repo: ImageRepository, method: 'GET' | 'HEAD', url: URL, accept: string, maxBytes: number, scope?: string): Promise<Response> => {
     const where = { method, url: url.toString(), registry: repo.registry, repository: repo.repository };
     try {
-      const res = await stack.request({
+      const request: Dispatcher.RequestOptions & Pick<ScopedDispatchOptions, 'registryScope'> = {
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method,
         headers: { accept, 'user-agent': userAgent },
-      });
-      const body = Buffer.from(await res.body.arrayBuffer());
+        // headers/body timeouts bound each phase; this bounds the whole request, retries included.
+        signal: AbortSignal.timeout(requestDeadline),
+        ...(scope ? { registryScope: scope } : {}),
+      };
+      const res = await stack.request(request);
+      const body = await readCapped(res.body, maxBytes);
       return { status: res.statusCode, headers: res.headers, body };
     } catch (error) {
       const e = error as Error & { code?: string };
@@ -157,10 +205,22 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     }
   };
 
-  const httpError = (repo: ImageRepository, method: string, url: URL, res: Response, extra = ''): RegistryError => {
+  /** Why a 429 happened, in words: how many requests remain and when the window resets, if known. */
+  const rateLimitExplanation = (url: URL, res: Response): string => {
+    if (res.status !== 429) return '';
+    const state = rateLimits.get(url.origin);
+    const parts = [`the rate limit of ${url.host} is exhausted`];
+    if (state) parts.push(`${state.remaining}${state.limit !== undefined ? ` of ${state.limit}` : ''} requests remain${state.windowSeconds !== undefined ? ` per ${humanSeconds(state.windowSeconds)} window` : ''}`);
+    const retryAfter = parseRetryAfter(headerValue(res.headers, 'retry-after'), Date.now());
+    if (retryAfter !== undefined) parts.push(`it resets in about ${humanSeconds(Math.ceil(retryAfter / 1000))}`);
+    else parts.push('try again later, or log in to raise the limit');
+    return `; ${parts.join('; ')}`;
+  };
+
+  const httpError = (repo: ImageRepository, method: string, url: URL, res: Response): RegistryError => {
     const { summary, code } = describeErrorBody(res.body);
     const text = `${res.status} ${statusText(res.status)}`.trim();
-    return fail(`${method} ${url}: ${text}${summary ? ` (${summary})` : ''}${extra}`, {
+    return fail(`${method} ${url}: ${text}${summary ? ` (${summary})` : ''}${rateLimitExplanation(url, res)}`, {
       method,
       url: url.toString(),
       registry: repo.registry,
@@ -182,7 +242,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     const visited = new Set<string>();
     for (let page = 1; ; page++) {
       visited.add(url.toString());
-      const res = await send(repo, 'GET', url, 'application/json');
+      const res = await send(repo, 'GET', url, 'application/json', MAX_BYTES.tagPage);
       if (res.status !== 200) throw httpError(repo, 'GET', url, res);
       let parsed: { tags?: unknown };
       try {
@@ -211,14 +271,41 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     const url = new URL(`${await baseUrl(repo)}/v2/${repo.repository}/manifests/${encodeURIComponent(tag)}`);
     const accept = MANIFEST_MEDIA_TYPES.join(', ');
     // HEAD first: registries (Docker Hub) count manifest GETs against rate limits, not HEADs.
-    const head = await send(repo, 'HEAD', url, accept);
+    const head = await send(repo, 'HEAD', url, accept, MAX_BYTES.manifest);
     if (head.status !== 200) throw httpError(repo, 'HEAD', url, head);
     const reported = headerValue(head.headers, 'docker-content-digest');
     if (reported && DIGEST.test(reported)) return reported;
-    const get = await send(repo, 'GET', url, accept);
+    const get = await send(repo, 'GET', url, accept, MAX_BYTES.manifest);
     if (get.status !== 200) throw httpError(repo, 'GET', url, get);
     return `sha256:${createHash('sha256').update(get.body).digest('hex')}`;
   };
+
+  const getJson = async (repo: ImageRepository, pathAndQuery: string, opts: { maxBytes?: number; accept?: string } = {}): Promise<JsonResponse> => {
+    if (!pathAndQuery.startsWith('/') || pathAndQuery.startsWith('//')) {
+      throw new TypeError(`getJson: ${JSON.stringify(pathAndQuery)} must be a path on the registry host, starting with one /`);
+    }
+    const base = await baseUrl(repo);
+    const url = new URL(`${base}${pathAndQuery}`);
+    const res = await send(repo, 'GET', url, opts.accept ?? 'application/json', opts.maxBytes ?? MAX_BYTES.json, `repository:${repo.repository}:pull`);
+    let body: unknown;
+    try {
+      body = res.body.length === 0 ? undefined : JSON.parse(res.body.toString('utf8'));
+    } catch {
+      if (res.status >= 200 && res.status < 300) {
+        throw fail(`GET ${url}: the response is not JSON`, { method: 'GET', url: url.toString(), registry: repo.registry, repository: repo.repository, status: res.status });
+      }
+    }
+    return { status: res.status, headers: res.headers, body };
+  };
+
+  const notices = (): RegistryNotice[] =>
+    rateLimits
+      .entries()
+      .filter(([, state]) => isLow(state))
+      .map(([origin, state]) => ({
+        severity: 'warning' as const,
+        message: `${new URL(origin).host}: only ${state.remaining}${state.limit !== undefined ? ` of ${state.limit}` : ''} requests left in the registry's rate-limit window${state.windowSeconds !== undefined ? ` (${humanSeconds(state.windowSeconds)})` : ''}; further runs may fail with 429 until it resets (logging in raises Docker Hub's limit)`,
+      }));
 
   const tagLists = new Map<string, Promise<string[]>>();
   const digests = new Map<string, Promise<string>>();
@@ -237,6 +324,8 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       if (!pending) digests.set(key, (pending = fetchDigest(repo, tag)));
       return pending;
     },
+    getJson,
+    notices,
     requestCount: () => counter.count,
     async close() {
       if (ownsBase) await base.close();

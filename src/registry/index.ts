@@ -1,6 +1,6 @@
 /** The registry layer's public surface, so callers need not know the file layout. */
-export type { Credential, ImageRepository, Keychain, RegistryClient } from './types.js';
-export { createRegistryClient, MANIFEST_MEDIA_TYPES, type RegistryClientHandle, type RegistryClientOptions } from './client.js';
+export type { Credential, DigestHints, ImageRepository, JsonGetOptions, JsonResponse, Keychain, RegistryClient, RegistryNotice, TagListHints } from './types.js';
+export { createRegistryClient, MANIFEST_MEDIA_TYPES, MAX_BYTES, type RegistryClientHandle, type RegistryClientOptions } from './client.js';
 export { AuthError, RegistryError } from './errors.js';
 export { anonymousKeychain, chainKeychains, dockerConfigKeychain, dockerConfigPath, KeychainError } from './keychain.js';
 export {

@@ -13,11 +13,47 @@ export interface ImageRepository {
   repository: string;
 }
 
+export interface TagListHints {
+  /** A cached list younger than this may be reused; 0 forces a fresh listing. */
+  maxAgeMs?: number;
+}
+
+export interface DigestHints {
+  /** The tag may move (`latest`, `Always` policies): ask the registry again even if cached. */
+  mutable?: boolean;
+}
+
+export interface JsonGetOptions {
+  /** Largest body accepted; larger answers fail rather than fill memory. Default 32 MiB. */
+  maxBytes?: number;
+  /** Default `application/json`. */
+  accept?: string;
+}
+
+export interface JsonResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The parsed body; undefined when a non-2xx answer is not JSON (a 2xx that is not JSON throws). */
+  body: unknown;
+}
+
+/** Something a person should know about the run that is not an error (rate limits running low). */
+export interface RegistryNotice {
+  severity: 'warning' | 'info';
+  message: string;
+}
+
 export interface RegistryClient {
   /** Every tag of the repository, following `Link` pagination. */
-  listTags(repo: ImageRepository): Promise<string[]>;
+  listTags(repo: ImageRepository, hints?: TagListHints): Promise<string[]>;
   /** The top-level manifest digest (`sha256:…`) the tag points to right now. */
-  resolveDigest(repo: ImageRepository, tag: string): Promise<string>;
+  resolveDigest(repo: ImageRepository, tag: string, hints?: DigestHints): Promise<string>;
+  /**
+   * An authenticated GET of `pathAndQuery` (starting with `/`) on the repository's registry API
+   * host, through the same auth (pull scope for `repo`), retries, redirects and caps as the
+   * distribution API calls. For vendor APIs (GCR's `tags/list` manifest map, Quay, Harbor, ACR).
+   */
+  getJson(repo: ImageRepository, pathAndQuery: string, options?: JsonGetOptions): Promise<JsonResponse>;
 }
 
 /**

@@ -8,7 +8,11 @@ export interface RunRegistryOptions {
   cacheDir?: string;
 }
 
-export type RunRegistry = ResolverRegistry & { requestCount(): number; close(): Promise<void> };
+/**
+ * A run's registry access: what the resolver needs, plus `getJson` for vendor bulk APIs and the
+ * notices (rate limits running low) the entries add to the results.
+ */
+export type RunRegistry = ResolverRegistry & Pick<RegistryClientHandle, 'getJson' | 'notices' | 'requestCount' | 'close'>;
 
 /**
  * Assembles the registry access one run uses from what the user configured:

@@ -48,6 +48,12 @@ export function scopeForRequest(method: string, path: string): string | undefine
   return `repository:${decodeURIComponent(m[1]!)}:${actions}`;
 }
 
+/**
+ * Requests outside the distribution API (vendor APIs such as Quay's `/api/v1/…`) carry the
+ * repository scope they need here, since it cannot be read from their path.
+ */
+export type ScopedDispatchOptions = DispatchOptions & { registryScope?: string };
+
 function basicHeader(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 }
@@ -150,7 +156,7 @@ export function authInterceptor(options: AuthOptions): Interceptor {
         if (outcome.kind === 'error') down.fail(outcome.error);
         return;
       }
-      const scope = scopeForRequest(opts.method, opts.path);
+      const scope = (opts as ScopedDispatchOptions).registryScope ?? scopeForRequest(opts.method, opts.path);
 
       let learnedHere: (() => void) | undefined;
       if (!seen.has(origin)) {
