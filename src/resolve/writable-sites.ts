@@ -28,7 +28,7 @@ export function markerSites(node: unknown, context: NodeContext): WritableSite[]
         ...(context.resourceRef ? { resourceRef: context.resourceRef } : {}),
         fieldPath: formatFieldPath(field.path),
         ...(context.file ? { file: context.file } : {}),
-        declaredBy: `marker ${field.ref.raw.trim()}`,
+        declaredBy: `marker ${field.ref.raw.replace(/^#+\s*/, '').trim()}`,
       },
     },
   }));
