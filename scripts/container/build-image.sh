@@ -7,8 +7,8 @@
 #   (default image localhost/apply-image-policies:dev, default context this checkout)
 #
 # Skips the build when the image already carries the hash of the build context and the base
-# image's id (label io.apply-image-policies.context-hash); FORCE=1 builds anyway. Prints the
-# image name on stdout.
+# image's id (label io.apply-image-policies.context-hash); FORCE=1 builds anyway (FORCE_BASE=1
+# rebuilds the base image as well). Prints the image name on stdout.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -28,7 +28,9 @@ if [ -z "${AIP_BUILD_LOCK_HELD:-}" ]; then
 fi
 
 if [ "$base" = localhost/node-base:20 ]; then
-  BASE_IMAGE="$base" "$here/build-base-image.sh"
+  # FORCE is meant for this image; rebuilding the base too would also throw away the npm ci
+  # layer. FORCE_BASE=1 asks for both.
+  FORCE="${FORCE_BASE:-}" BASE_IMAGE="$base" "$here/build-base-image.sh"
 fi
 base_id="$(podman image inspect --format '{{.Id}}' "$base")"
 
