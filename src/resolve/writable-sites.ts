@@ -1,6 +1,6 @@
 import { formatFieldPath } from '../krm/field-path.js';
-import type { ResourceRef } from '../krm/results.js';
-import { findMarkedFields, type MarkedField } from '../markers/find.js';
+import type { KrmResult, ResourceRef } from '../krm/results.js';
+import { scanMarkers, type MarkedField } from '../markers/find.js';
 import { writeScalar } from '../markers/write.js';
 import type { SiteUpdate } from './resolve.js';
 import type { PolicySite } from './sites.js';
@@ -18,7 +18,28 @@ export interface NodeContext {
 
 /** Every `$imagepolicy` marker below a node (a ResourceList item or a file's document). */
 export function markerSites(node: unknown, context: NodeContext): WritableSite[] {
-  return findMarkedFields(node).map((field) => ({
+  return scanMarkerSites(node, context).sites;
+}
+
+/**
+ * The sites, plus a warning for each comment that mentions `$imagepolicy` but
+ * that Flux would ignore (a marker above a key, broken JSON): silently skipping
+ * it would leave the user believing the field is managed.
+ */
+export function scanMarkerSites(node: unknown, context: NodeContext): { sites: WritableSite[]; warnings: KrmResult[] } {
+  const scan = scanMarkers(node);
+  const warnings: KrmResult[] = scan.problems.map((problem) => ({
+    severity: 'warning',
+    message: `ignored ${problem.comment.replace(/^#+\s*/, '').trim()}: ${problem.problem}`,
+    ...(context.resourceRef ? { resourceRef: context.resourceRef } : {}),
+    field: { path: formatFieldPath(problem.path) },
+    ...(context.file ? { file: context.file } : {}),
+  }));
+  return { sites: scan.fields.map((field) => toWritableSite(field, context)), warnings };
+}
+
+function toWritableSite(field: MarkedField, context: NodeContext): WritableSite {
+  return {
     field,
     site: {
       policy: { namespace: field.ref.namespace, name: field.ref.name },
@@ -31,7 +52,7 @@ export function markerSites(node: unknown, context: NodeContext): WritableSite[]
         declaredBy: `marker ${field.ref.raw.replace(/^#+\s*/, '').trim()}`,
       },
     },
-  }));
+  };
 }
 
 /** Writes resolved values into the CST (and the AST, which prints flow-style input). */
