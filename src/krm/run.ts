@@ -1,6 +1,7 @@
 import { ConfigError, loadFunctionConfig, type FunctionConfig } from '../config/function-config.js';
 import { collectPolicies, type SourceObject } from '../config/policy-definitions.js';
 import { resolveSites, type ResolverRegistry } from '../resolve/resolve.js';
+import { compileImageRules, imageFieldSites, imageRuleProblems, unusedImageRules } from '../resolve/image-fields.js';
 import { applyUpdates, markerSites } from '../resolve/writable-sites.js';
 import { parseResourceList, ResourceListError } from './resource-list.js';
 import { hasErrors, type KrmResult } from './results.js';
@@ -60,11 +61,18 @@ export async function runKrm(input: string, deps: KrmRunDependencies): Promise<K
   const { policies, problems } = collectPolicies(sources, config);
   if (problems.length > 0) return fail(problems);
 
-  const writable = list.items.flatMap((item) =>
-    markerSites(item.node, { resourceRef: item.resourceRef, ...(item.file ? { file: item.file } : {}) }),
-  );
+  const { rules, problems: ruleProblems } = compileImageRules(config);
+  const ruleErrors = [...ruleProblems, ...imageRuleProblems(rules, policies)];
+  if (ruleErrors.length > 0) return fail(ruleErrors);
+
+  const writable = list.items.flatMap((item) => {
+    const context = { resourceRef: item.resourceRef, ...(item.file ? { file: item.file } : {}) };
+    const marked = markerSites(item.node, context);
+    return [...marked, ...imageFieldSites(item.node, item.object, context, rules, marked)];
+  });
   stats.sites = writable.length;
-  if (writable.length === 0) return { stdout: list.render([]), exitCode: 0, results: [], diagnostics: [], stats };
+  const warnings = unusedImageRules(rules, writable);
+  if (writable.length === 0) return { stdout: list.render(warnings), exitCode: 0, results: warnings, diagnostics: [], stats };
 
   const registry = deps.registryFor(config, sources);
   const resolution = await resolveSites(
@@ -77,5 +85,6 @@ export async function runKrm(input: string, deps: KrmRunDependencies): Promise<K
   applyUpdates(writable, resolution.updates);
   stats.pinned = resolution.updates.length;
   stats.unchanged = resolution.unchanged.length;
-  return { stdout: list.render(resolution.results), exitCode: 0, results: resolution.results, diagnostics: [], stats };
+  const results = [...warnings, ...resolution.results];
+  return { stdout: list.render(results), exitCode: 0, results, diagnostics: [], stats };
 }
