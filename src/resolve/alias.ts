@@ -1,6 +1,9 @@
 import type { PolicyDefinition } from '../config/policy-definitions.js';
 import type { PreparedPolicy } from '../policy/select.js';
+import { bulkTagSourceFor, type BulkSelectionOptions, type BulkTagSource, type JsonGetter } from '../registry/bulk/index.js';
+import { RegistryError } from '../registry/errors.js';
 import type { ImageRepository } from '../registry/types.js';
+import { RequestBudgetError } from './budget.js';
 import type { ResolverRegistry } from './resolve.js';
 
 export interface AliasRequest {
@@ -8,38 +11,155 @@ export interface AliasRequest {
   policy: PreparedPolicy;
   repo: ImageRepository;
   tags: readonly string[];
-  registry: ResolverRegistry;
-  /** Lookups in flight at once; small, because the first match ends the search. */
+  registry: ResolverRegistry & Partial<JsonGetter>;
+  /** Most lookups in flight at once. The window grows with the search, so an early winner wastes little. */
   window?: number;
+  /** Where to say that a vendor API failed and the HEAD-per-tag path answered instead. */
+  onNotice?: (message: string) => void;
+  bulk?: BulkSelectionOptions;
 }
 
 export class AliasNotFoundError extends Error {
   override name = 'AliasNotFoundError';
 }
 
+const DEFAULT_WINDOW = 16;
+/** Below this many candidates asking whether an unknown host is Harbor costs more than it saves. */
+const HARBOR_PROBE_MIN_CANDIDATES = 24;
+
+const stderrNotice = (message: string): void => {
+  process.stderr.write(`apply-image-policies: ${message}\n`);
+};
+
 /**
- * Finds the tag the policy prefers among those pointing at the rolling tag's
- * digest. Candidates are asked best-first, so the first match is the winner and
- * the search stops there: the cost is the rank of the winner, not the tag count.
- * Candidate tags are immutable by convention, so a caching registry answers
- * repeat lookups without a request.
+ * Finds the tag the policy prefers among those pointing at the rolling tag's digest right now.
+ *
+ * The rolling tag is asked every time (it moves). A vendor bulk API answers in one or a few
+ * requests where the registry has one; otherwise candidates are asked best-first, so the first
+ * match is the winner and the search ends there: the cost is the winner's rank, not the tag count.
+ * Candidate tags are immutable by convention, so a caching registry answers repeats from disk and
+ * a later run only pays for tags it has not seen.
  */
 export async function resolveAlias(request: AliasRequest): Promise<{ tag: string; digest: string }> {
-  const { definition, policy, repo, tags, registry } = request;
+  const { definition, policy, repo, registry } = request;
   const rolling = definition.aliasOf?.tag as string;
+  const notice = request.onNotice ?? stderrNotice;
+  // The list may be a cached one from before the rolling tag (or its alias) was pushed.
+  const refreshed = once(() => registry.listTags(repo, { maxAgeMs: 0 }));
+
+  let tags = request.tags;
   if (!tags.includes(rolling)) {
-    throw new AliasNotFoundError(`the tracked tag '${rolling}' does not exist in ${definition.image}`);
+    tags = await refreshed();
+    if (!tags.includes(rolling)) throw new AliasNotFoundError(`the tracked tag '${rolling}' does not exist in ${definition.image}`);
   }
   const target = await registry.resolveDigest(repo, rolling, { mutable: true });
-  const candidates = policy.rank(tags.filter((tag) => tag !== rolling));
-  const window = Math.max(1, request.window ?? 8);
-  for (let start = 0; start < candidates.length; start += window) {
-    const batch = candidates.slice(start, start + window);
-    const digests = await Promise.all(batch.map((tag) => registry.resolveDigest(repo, tag, { mutable: false })));
-    const hit = digests.findIndex((digest) => digest === target);
-    if (hit >= 0) return { tag: batch[hit] as string, digest: target };
+  const candidatesOf = (list: readonly string[]): string[] => policy.rank(list.filter((tag) => tag !== rolling));
+
+  const viaBulk = await searchInBulk(request, target, candidatesOf(tags).length, candidatesOf, notice);
+  if (viaBulk) return viaBulk.tag === undefined ? notFound(rolling, target, viaBulk.candidates, viaBulk.api) : { tag: viaBulk.tag, digest: target };
+
+  const window = Math.max(1, request.window ?? DEFAULT_WINDOW);
+  const lookup = (tag: string) => candidateDigest(registry, repo, tag);
+  let candidates = candidatesOf(tags);
+  let found = await firstMatch(candidates, lookup, target, window);
+  if (found === undefined) {
+    // The rolling tag may have moved to a build pushed after the cached list was taken.
+    const fresh = await refreshed();
+    const known = new Set(tags);
+    if (fresh.some((tag) => !known.has(tag))) {
+      candidates = candidatesOf(fresh);
+      found = await firstMatch(candidates, lookup, target, window);
+    }
   }
+  if (found === undefined) return notFound(rolling, target, candidates.length);
+  return { tag: found, digest: target };
+}
+
+function notFound(rolling: string, target: string, checked: number, api?: string): never {
   throw new AliasNotFoundError(
-    `no tag points to the same image as '${rolling}' (${target}); checked ${candidates.length} candidate tag${candidates.length === 1 ? '' : 's'} after exclusionList and filterTags`,
+    `no tag points to the same image as '${rolling}' (${target}); checked ${checked} candidate tag${checked === 1 ? '' : 's'} after exclusionList and filterTags${api ? ` (per the ${api})` : ''}`,
   );
+}
+
+/**
+ * Asks candidates in order, keeping a growing number in flight (1, 2, 3, … up to `window`), and
+ * returns the first whose digest is `target`: when it answers, every better candidate has answered
+ * differently, so the winner is certain. Lookups spent past the winner: min(its 0-based rank, window − 1).
+ */
+async function firstMatch(
+  candidates: readonly string[],
+  lookup: (tag: string) => Promise<string | undefined>,
+  target: string,
+  window: number,
+): Promise<string | undefined> {
+  const pending: Promise<string | undefined>[] = [];
+  for (let next = 0; next < candidates.length; next++) {
+    const ahead = Math.min(window, next + 1);
+    while (pending.length < Math.min(candidates.length, next + ahead)) {
+      const lookingUp = lookup(candidates[pending.length]!);
+      // Settled later in order; a failure past the winner must not surface as unhandled.
+      lookingUp.catch(() => undefined);
+      pending.push(lookingUp);
+    }
+    if ((await pending[next]) === target) return candidates[next];
+  }
+  return undefined;
+}
+
+/** A candidate deleted since the list was taken is not a match, not a failure. */
+async function candidateDigest(registry: ResolverRegistry, repo: ImageRepository, tag: string): Promise<string | undefined> {
+  try {
+    return await registry.resolveDigest(repo, tag, { mutable: false });
+  } catch (error) {
+    if (error instanceof RegistryError && error.status === 404) return undefined;
+    throw error;
+  }
+}
+
+interface BulkOutcome {
+  api: string;
+  tag?: string;
+  candidates: number;
+}
+
+/**
+ * The vendor path: the registry names the tags at `target`; the policy ranks them; the winner is
+ * confirmed with one (cached) HEAD, since vendor indexes can lag the registry. Undefined means
+ * "use the HEAD-per-tag path": no vendor API here, or it failed (said in a notice).
+ */
+async function searchInBulk(
+  request: AliasRequest,
+  target: string,
+  candidateCount: number,
+  candidatesOf: (tags: readonly string[]) => string[],
+  notice: (message: string) => void,
+): Promise<BulkOutcome | undefined> {
+  const { registry, repo, definition } = request;
+  if (typeof registry.getJson !== 'function') return undefined;
+  const http: JsonGetter = { getJson: registry.getJson.bind(registry) };
+  let source: BulkTagSource | undefined;
+  try {
+    source = await bulkTagSourceFor(repo, http, { ...request.bulk, probe: request.bulk?.probe ?? candidateCount >= HARBOR_PROBE_MIN_CANDIDATES });
+  } catch {
+    return undefined;
+  }
+  if (!source) return undefined;
+  try {
+    const ranked = candidatesOf(await source.tagsAt(repo, target));
+    const winner = ranked[0];
+    if (winner === undefined) return { api: source.api, candidates: candidateCount };
+    const confirmed = await candidateDigest(registry, repo, winner);
+    if (confirmed === target) return { api: source.api, tag: winner, candidates: candidateCount };
+    notice(`${definition.origin.description}: the ${source.api} says ${winner} is ${target}, the registry says ${confirmed ?? 'it does not exist'}; asking tag by tag instead`);
+    return undefined;
+  } catch (error) {
+    if (error instanceof RequestBudgetError) throw error;
+    notice(`${definition.origin.description}: the ${source.api} failed (${(error as Error).message}); asking tag by tag instead`);
+    return undefined;
+  }
+}
+
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => (value ??= make());
 }

@@ -1,0 +1,29 @@
+import type { ImageRepository } from '../types.js';
+import { asArray, asObject, collectPages } from './pages.js';
+import type { BulkTagSource, JsonGetter } from './types.js';
+
+const API = 'Docker Hub tags API';
+export const DOCKER_HUB_WEB_API_HOST = 'hub.docker.com';
+
+/**
+ * Docker Hub's web API lists tags with their digests, 100 per page: a repository of N tags costs
+ * N/100 requests instead of N HEADs, and GETs there do not count against the pull rate limit.
+ * It lives on another host than the registry API, hence `apiHost`.
+ */
+export function dockerHubTagSource(http: JsonGetter, options: { apiHost?: string } = {}): BulkTagSource {
+  const apiHost = options.apiHost ?? DOCKER_HUB_WEB_API_HOST;
+  return {
+    api: API,
+    async tagsAt(repo: ImageRepository, digest: string) {
+      const [namespace, ...rest] = repo.repository.split('/');
+      const path = `/v2/namespaces/${encodeURIComponent(namespace ?? '')}/repositories/${encodeURIComponent(rest.join('/'))}/tags?page_size=100`;
+      const tags = await collectPages(http, { ...repo, apiHost }, API, path, (response) => {
+        const body = asObject(response.body, API, 'the answer');
+        const items = asArray(body.results, API, '"results"').map((entry) => asObject(entry, API, 'a result'));
+        return { items, next: typeof body.next === 'string' && body.next !== '' ? body.next : undefined };
+      });
+      // Tags without a digest (schema 1 leftovers) cannot match.
+      return tags.filter((tag) => tag.digest === digest && typeof tag.name === 'string').map((tag) => tag.name as string);
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import type { ImageRepository } from '../types.js';
+import { asArray, asObject, asString } from './pages.js';
+import { BulkApiError, type BulkTagSource, type JsonGetter } from './types.js';
+
+const API = 'Harbor artifact API';
+
+/**
+ * Harbor answers "which tags does this artifact carry" in one request. Its API wants the
+ * repository path below the project with `/` encoded twice (`a/b` → `a%252Fb`).
+ */
+export function harborTagSource(http: JsonGetter): BulkTagSource {
+  return {
+    api: API,
+    async tagsAt(repo: ImageRepository, digest: string) {
+      const [project, ...rest] = repo.repository.split('/');
+      const name = encodeURIComponent(encodeURIComponent(rest.join('/')));
+      const path = `/api/v2.0/projects/${encodeURIComponent(project ?? '')}/repositories/${name}/artifacts/${digest}?with_tag=true`;
+      const response = await http.getJson(repo, path);
+      if (response.status !== 200) throw new BulkApiError(`${API}: GET ${path} answered ${response.status}`);
+      const artifact = asObject(response.body, API, 'the artifact');
+      return asArray(artifact.tags ?? [], API, '"tags"').map((tag) => asString(asObject(tag, API, 'a tag').name, API, 'a tag name'));
+    },
+  };
+}
+
+/**
+ * Harbor runs on any host name, so it is recognised by asking: its `systeminfo` answers anonymous
+ * callers with the auth mode; a plain distribution registry answers 404.
+ */
+export async function isHarbor(http: JsonGetter, repo: ImageRepository): Promise<boolean> {
+  try {
+    const response = await http.getJson(repo, '/api/v2.0/systeminfo');
+    const body = response.body;
+    return response.status === 200 && body !== null && typeof body === 'object' && typeof (body as { auth_mode?: unknown }).auth_mode === 'string';
+  } catch {
+    return false;
+  }
+}

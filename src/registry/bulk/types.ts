@@ -1,0 +1,32 @@
+import type { ImageRepository } from '../types.js';
+
+/** The answer of a JSON GET: status and headers as sent, the body parsed. */
+export interface BulkJsonResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+/**
+ * The one capability vendor adapters need: a JSON GET on a repository's API host, with the same
+ * auth, retries and caps as the distribution calls. The registry client handle provides it as
+ * `getJson`; adapters depend on this shape only, so any client (or a test's) can serve them.
+ */
+export interface JsonGetter {
+  getJson(repo: ImageRepository, pathAndQuery: string): Promise<BulkJsonResponse>;
+}
+
+/**
+ * A vendor API that answers "which tags point at this digest" without one HEAD per tag.
+ * Digests are top-level manifest digests (an index is one image), as HEAD returns them.
+ */
+export interface BulkTagSource {
+  /** Names the vendor API in notices, e.g. `Quay tag API`. */
+  readonly api: string;
+  tagsAt(repo: ImageRepository, digest: string): Promise<string[]>;
+}
+
+/** A vendor API answered something other than what its documentation promises. */
+export class BulkApiError extends Error {
+  override name = 'BulkApiError';
+}
