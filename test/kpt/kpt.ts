@@ -1,0 +1,74 @@
+// Running the built function through the real kpt, the way users do: `kpt fn eval --exec` and a
+// Kptfile `exec:` mutator under `kpt fn render --allow-exec`. kpt finds `apply-image-policies` on
+// PATH exactly as after `npm install -g`: a bin dir holding a launcher for dist/main.js.
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join, relative } from 'node:path';
+import { CLI, isolatedEnv, requireBuiltCli } from '../e2e/run-fn.js';
+import { requireCommand, run, which, type RunResult } from '../container/podman.js';
+
+export const KPT = 'kpt';
+
+/** kpt on PATH, else a loud skip (a failure under CI=true). */
+export function kptAvailable(): boolean {
+  return requireCommand(KPT, 'kpt tests');
+}
+
+export interface KptWorkspace {
+  dir: string;
+  /** PATH entries: `apply-image-policies` (this build) and `aip-noop` (prints its input unchanged). */
+  binDir: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** A temp dir with the launchers and an environment isolated from the developer's own credentials and cache. */
+export function kptWorkspace(prefix: string): KptWorkspace {
+  requireBuiltCli();
+  const dir = mkdtempSync(join(tmpdir(), `aip-${prefix}-`));
+  const binDir = join(dir, 'bin');
+  mkdirSync(binDir);
+  launcher(join(binDir, 'apply-image-policies'), `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} "$@"`);
+  // The baseline: what kpt itself does to the files when the function changes nothing.
+  launcher(join(binDir, 'aip-noop'), 'exec cat');
+  const env = { ...process.env, ...isolatedEnv(dir), PATH: [binDir, process.env.PATH ?? ''].join(delimiter) };
+  return { dir, binDir, env };
+}
+
+function launcher(path: string, body: string): void {
+  writeFileSync(path, `#!/bin/sh\n${body}\n`);
+  chmodSync(path, 0o755);
+}
+
+export function kpt(args: readonly string[], workspace: KptWorkspace): Promise<RunResult> {
+  const path = which(KPT, workspace.env.PATH) ?? KPT;
+  return run(path, ['fn', ...args, '--truncate-output=false'], { env: workspace.env, cwd: workspace.dir });
+}
+
+export interface FileState {
+  text: string;
+  mode: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+/** Every file under `dir` (relative path → content and metadata), for before/after comparisons. */
+export function snapshot(dir: string): Map<string, FileState> {
+  const files = new Map<string, FileState>();
+  const walk = (current: string): void => {
+    for (const entry of readdirSync(current, { withFileTypes: true })) {
+      const full = join(current, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else {
+        const info = statSync(full);
+        files.set(relative(dir, full), { text: readFileSync(full, 'utf8'), mode: info.mode, mtimeMs: info.mtimeMs, ino: info.ino });
+      }
+    }
+  };
+  walk(dir);
+  return files;
+}
+
+/** Only the contents: what a reader of the package sees. */
+export function contents(files: Map<string, FileState>): Record<string, string> {
+  return Object.fromEntries([...files].map(([path, state]) => [path, state.text]));
+}
