@@ -8,11 +8,11 @@
  * tag) digest fetched once, however many markers ask; concurrent callers share the request.
  */
 import { createHash } from 'node:crypto';
-import { rootCertificates } from 'node:tls';
-import { Agent, type Dispatcher } from 'undici';
-import { RegistryError, describeErrorBody, redact, statusText } from './errors.js';
+import type { Dispatcher } from 'undici';
+import { createBaseDispatcher, type ProxySettings, type TlsProfile } from './dispatcher.js';
+import { AuthError, RegistryError, describeErrorBody, redact, statusText } from './errors.js';
 import { anonymousKeychain } from './keychain.js';
-import { SchemeResolver } from './scheme.js';
+import { SchemeResolver, hostnameOf, isLoopbackHost } from './scheme.js';
 import { authInterceptor } from './transport/auth.js';
 import { concurrencyInterceptor } from './transport/concurrency.js';
 import { countingInterceptor, type RequestCounter } from './transport/count.js';
@@ -39,6 +39,12 @@ export interface RegistryClientOptions {
   insecureRegistries?: string[];
   /** In-flight requests per registry origin. Default 16. */
   concurrency?: number;
+  /** In-flight requests for particular API hosts (`host[:port]`, lower case), over {@link concurrency}. */
+  concurrencyByHost?: ReadonlyMap<string, number>;
+  /** TLS for particular API hosts (`host[:port]`, lower case): a private CA, a client certificate. */
+  tls?: ReadonlyMap<string, TlsProfile>;
+  /** Proxy settings; default from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`. */
+  proxy?: ProxySettings;
   retry?: RetryOptions;
   maxRedirects?: number;
   /** Extra CA certificates (PEM), trusted in addition to the system roots. */
@@ -133,34 +139,54 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   const userAgent = options.userAgent ?? 'apply-image-policies';
   const extraCa = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca];
   const ownsBase = options.dispatcher === undefined;
-  // A custom `ca` replaces Node's roots in undici, so the system roots are passed along with it.
   const base: Dispatcher =
     options.dispatcher ??
-    new Agent({
-      headersTimeout: timeout,
-      bodyTimeout: timeout,
-      ...(extraCa.length ? { connect: { ca: [...rootCertificates, ...extraCa] } } : {}),
+    createBaseDispatcher({
+      common: { ca: extraCa },
+      ...(options.tls ? { perHost: options.tls } : {}),
+      ...(options.proxy ? { proxy: options.proxy } : {}),
+      headersTimeoutMs: timeout,
+      bodyTimeoutMs: timeout,
     });
+
+  const insecure = new Set((options.insecureRegistries ?? []).map((h) => h.toLowerCase()));
+  const markedInsecure = (host: string) => insecure.has(host.toLowerCase()) || insecure.has(hostnameOf(host).toLowerCase());
 
   // Registry API host → canonical registry name, for keychain lookups (registry-1.docker.io → index.docker.io).
   const registryOfHost = new Map<string, string>();
   const secrets = new Set<string>();
-  const credentialsFor = async (origin: string): Promise<Credential | undefined> => {
-    const host = new URL(origin).host;
-    const cred = await keychain.resolve(registryOfHost.get(host) ?? host);
-    if (cred) for (const s of [cred.password, cred.identityToken, cred.registryToken]) if (s) secrets.add(s);
+  const credentialsFor = async (origin: string, scope?: string): Promise<Credential | undefined> => {
+    const url = new URL(origin);
+    const repository = scope === undefined ? undefined : /^repository:(.+):[^:]*$/.exec(scope)?.[1];
+    const cred = await keychain.resolve(registryOfHost.get(url.host) ?? url.host, repository);
+    if (!cred) return undefined;
+    for (const s of [cred.password, cred.identityToken, cred.registryToken]) if (s) secrets.add(s);
+    // Anyone on the path could read them: only the user's own machine or an explicit opt-in.
+    if (url.protocol === 'http:' && !isLoopbackHost(url.host) && !markedInsecure(url.host)) {
+      throw new AuthError(
+        `refusing to send credentials to ${url.host} over plain http; serve it over https, or mark it insecure in the functionConfig spec.registries[] if you accept that risk`,
+      );
+    }
     return cred;
+  };
+  const checkRealm = (realm: URL, origin: string) => {
+    const registryHost = new URL(origin).host;
+    if (realm.protocol === 'https:' || isLoopbackHost(realm.host) || markedInsecure(registryHost)) return;
+    throw new AuthError(`${registryHost} sends us to the token realm ${realm.origin}${realm.pathname} over plain http; refusing (mark ${registryHost} insecure to allow it)`);
   };
 
   const counter: RequestCounter = { count: 0 };
   const rateLimits = new RateLimitTracker();
+  const perHostConcurrency = options.concurrencyByHost;
   const stack = base.compose(
     countingInterceptor(counter),
     rateLimitInterceptor(rateLimits),
-    concurrencyInterceptor({ perOrigin: options.concurrency ?? 16 }),
+    concurrencyInterceptor({
+      perOrigin: (origin) => perHostConcurrency?.get(new URL(origin).host.toLowerCase()) ?? options.concurrency ?? 16,
+    }),
     retryInterceptor(options.retry),
     redirectInterceptor(options.maxRedirects === undefined ? {} : { maxRedirects: options.maxRedirects }),
-    authInterceptor({ credentials: credentialsFor }),
+    authInterceptor({ credentials: credentialsFor, checkRealm }),
   );
 
   const schemes = new SchemeResolver({

@@ -9,7 +9,8 @@ import { isIP } from 'node:net';
 
 export type Scheme = 'https' | 'http';
 
-function hostname(host: string): string {
+/** The name or address part of `host[:port]` (brackets of an IPv6 literal removed). */
+export function hostnameOf(host: string): string {
   if (host.startsWith('[')) return host.slice(1, host.indexOf(']'));
   const colon = host.lastIndexOf(':');
   return colon >= 0 && host.indexOf(':') === colon ? host.slice(0, colon) : host;
@@ -20,9 +21,17 @@ function inPrivateV4(ip: string): boolean {
   return a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
 }
 
+/** This machine only: localhost, *.localhost, 127.0.0.0/8, ::1. */
+export function isLoopbackHost(host: string): boolean {
+  const name = hostnameOf(host).toLowerCase();
+  if (name === 'localhost' || name.endsWith('.localhost') || name === '::1') return true;
+  const v4 = isIP(name) === 4 ? name : /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(name)?.[1];
+  return v4 !== undefined && v4.startsWith('127.');
+}
+
 /** localhost, *.localhost, loopback and RFC 1918 / unique-local addresses. */
 export function isLocalRegistry(host: string): boolean {
-  const name = hostname(host).toLowerCase();
+  const name = hostnameOf(host).toLowerCase();
   if (name === 'localhost' || name.endsWith('.localhost')) return true;
   const family = isIP(name);
   if (family === 4) return inPrivateV4(name);
@@ -58,7 +67,7 @@ export class SchemeResolver {
   /** Whether `host` may fall back to plain http at all. */
   mayUseHttp(host: string): boolean {
     const h = host.toLowerCase();
-    return this.#insecure.has(h) || this.#insecure.has(hostname(h)) || isLocalRegistry(h);
+    return this.#insecure.has(h) || this.#insecure.has(hostnameOf(h)) || isLocalRegistry(h);
   }
 
   resolve(host: string): Promise<Scheme> {

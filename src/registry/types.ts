@@ -70,10 +70,12 @@ export interface Credential {
 }
 
 /**
- * Where credentials come from (docker config.json today; credential helpers, auth.json or
- * Kubernetes Secrets can implement the same interface). `registry` is the canonical registry host
- * from {@link ImageRepository.registry} (`index.docker.io` for Docker Hub). Undefined = anonymous.
+ * Where credentials come from (config.json and its helpers, auth.json, Kubernetes Secrets).
+ * `registry` is the canonical registry host from {@link ImageRepository.registry}
+ * (`index.docker.io` for Docker Hub); `repository`, when known, lets an entry limited to one
+ * repository (auth.json `quay.io/team/app`, a Secret bound to one ImageRepository) apply.
+ * Undefined = anonymous.
  */
 export interface Keychain {
-  resolve(registry: string): Promise<Credential | undefined>;
+  resolve(registry: string, repository?: string): Promise<Credential | undefined>;
 }

@@ -42,7 +42,6 @@ describe('dockerConfigKeychain', () => {
           'registry.example:5000': { registrytoken: 'bearer-value' },
           'empty.example': {},
         },
-        credsStore: 'desktop',
       }),
     );
     const k = dockerConfigKeychain({ env: { DOCKER_CONFIG: dir } });

@@ -26,7 +26,12 @@ import {
 
 export interface AuthOptions {
   /** Credentials for a registry origin (`https://host[:port]`), undefined for anonymous. */
-  credentials: (origin: string) => Promise<Credential | undefined>;
+  credentials: (origin: string, scope?: string) => Promise<Credential | undefined>;
+  /**
+   * Throws when a token realm may not be used for this registry origin (plain http to a host that
+   * is neither loopback nor marked insecure): the realm receives the user's password.
+   */
+  checkRealm?: (realm: URL, origin: string) => void;
   /** OAuth2 `client_id` for refresh-token grants. */
   clientId?: string;
   now?: () => number;
@@ -68,8 +73,15 @@ export function authInterceptor(options: AuthOptions): Interceptor {
   const tokens = new Map<string, CachedToken>();
   const fetching = new Map<string, Promise<CachedToken>>();
 
-  const fetchToken = async (dispatch: Dispatch, challenge: Challenge, scope: string | undefined, cred: Credential | undefined): Promise<CachedToken> => {
-    const realm = new URL(challenge.params.realm!);
+  const fetchToken = async (dispatch: Dispatch, origin: string, challenge: Challenge, scope: string | undefined, cred: Credential | undefined): Promise<CachedToken> => {
+    let realm: URL;
+    try {
+      realm = new URL(challenge.params.realm!);
+    } catch {
+      throw new AuthError(`${origin} names a token realm that is not a URL`);
+    }
+    if (realm.protocol !== 'https:' && realm.protocol !== 'http:') throw new AuthError(`${origin} names a token realm with scheme ${realm.protocol}`);
+    options.checkRealm?.(realm, origin);
     const service = challenge.params.service;
     const scopes = scope ? scope.split(' ') : [];
     let res: Awaited<ReturnType<typeof bufferedDispatch>> | undefined;
@@ -125,7 +137,7 @@ export function authInterceptor(options: AuthOptions): Interceptor {
     if (!fresh && cached && cached.expiresAt > now()) return cached.value;
     let pending = fetching.get(key);
     if (!pending) {
-      pending = fetchToken(dispatch, challenge, scope, cred).finally(() => fetching.delete(key));
+      pending = fetchToken(dispatch, origin, challenge, scope, cred).finally(() => fetching.delete(key));
       fetching.set(key, pending);
     }
     const t = await pending;
@@ -135,7 +147,7 @@ export function authInterceptor(options: AuthOptions): Interceptor {
 
   /** The Authorization value for a request under a known challenge, or undefined when we have none to offer. */
   const authorization = async (dispatch: Dispatch, origin: string, challenge: Challenge, scope: string | undefined, fresh: boolean) => {
-    const cred = await options.credentials(origin);
+    const cred = await options.credentials(origin, scope);
     if (challenge.scheme === 'basic') {
       return cred?.username !== undefined && cred.password !== undefined ? basicHeader(cred.username, cred.password) : undefined;
     }

@@ -6,8 +6,8 @@
 import { originOf, type DispatchHandler, type Interceptor } from './handler.js';
 
 export interface ConcurrencyOptions {
-  /** Default 16. */
-  perOrigin?: number;
+  /** Default 16; a function sets it per origin (`spec.registries[].concurrency`). */
+  perOrigin?: number | ((origin: string) => number);
 }
 
 class Semaphore {
@@ -37,12 +37,13 @@ class Semaphore {
 }
 
 export function concurrencyInterceptor(options: ConcurrencyOptions = {}): Interceptor {
-  const size = Math.max(1, options.perOrigin ?? 16);
+  const limit = options.perOrigin ?? 16;
+  const sizeFor = (origin: string) => Math.max(1, typeof limit === 'function' ? limit(origin) : limit);
   const semaphores = new Map<string, Semaphore>();
   return (dispatch) => (opts, handler) => {
     const origin = originOf(opts);
     let semaphore = semaphores.get(origin);
-    if (!semaphore) semaphores.set(origin, (semaphore = new Semaphore(size)));
+    if (!semaphore) semaphores.set(origin, (semaphore = new Semaphore(sizeFor(origin))));
     void semaphore.acquire().then((release) => {
       const wrapped: DispatchHandler = {
         onRequestStart: (c, ctx) => handler.onRequestStart?.(c, ctx),

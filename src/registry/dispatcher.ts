@@ -1,0 +1,104 @@
+/**
+ * The socket layer under the interceptor stack: per-registry TLS (a private CA, a client
+ * certificate for mTLS) and the proxy environment (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`).
+ * undici takes TLS options per agent, not per host, so each distinct TLS profile gets its own
+ * proxy-aware agent and requests are routed to it by host.
+ */
+import { rootCertificates } from 'node:tls';
+import { Dispatcher, EnvHttpProxyAgent } from 'undici';
+
+export interface TlsProfile {
+  /** Extra CA certificates (PEM), trusted in addition to the system roots. */
+  ca?: string[];
+  /** Client certificate and key (PEM) for registries that require mTLS. */
+  cert?: string;
+  key?: string;
+}
+
+export interface ProxySettings {
+  httpProxy?: string;
+  httpsProxy?: string;
+  noProxy?: string;
+}
+
+export interface BaseDispatcherOptions {
+  /** TLS for every host (e.g. CAs given for the whole run). */
+  common?: TlsProfile;
+  /** TLS for one host (`host` or `host:port`, lower case), merged over {@link common}. */
+  perHost?: ReadonlyMap<string, TlsProfile>;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  /** Default: the process environment, as curl and docker read it. */
+  proxy?: ProxySettings;
+}
+
+/** Proxy settings from the environment; lower-case names win, as in curl. */
+export function proxyFromEnv(env: NodeJS.ProcessEnv = process.env): ProxySettings {
+  const pick = (name: string) => env[name.toLowerCase()] || env[name.toUpperCase()] || undefined;
+  const httpProxy = pick('http_proxy');
+  const httpsProxy = pick('https_proxy');
+  const noProxy = pick('no_proxy');
+  return { ...(httpProxy ? { httpProxy } : {}), ...(httpsProxy ? { httpsProxy } : {}), ...(noProxy ? { noProxy } : {}) };
+}
+
+function connectOptions(profile: TlsProfile): Record<string, unknown> {
+  return {
+    // A custom `ca` replaces Node's roots in undici, so the system roots go along with it
+    // (NODE_EXTRA_CA_CERTS is already part of the default store, which an unset `ca` keeps).
+    ...(profile.ca?.length ? { ca: [...rootCertificates, ...profile.ca] } : {}),
+    ...(profile.cert ? { cert: profile.cert } : {}),
+    ...(profile.key ? { key: profile.key } : {}),
+  };
+}
+
+class RoutingDispatcher extends Dispatcher {
+  readonly #agents = new Map<string, Dispatcher>();
+  readonly #options: BaseDispatcherOptions;
+
+  constructor(options: BaseDispatcherOptions) {
+    super();
+    this.#options = options;
+  }
+
+  #agentFor(host: string): Dispatcher {
+    const own = this.#options.perHost?.get(host.toLowerCase());
+    const key = own ? host.toLowerCase() : '';
+    let agent = this.#agents.get(key);
+    if (!agent) {
+      const common = this.#options.common ?? {};
+      const profile: TlsProfile = own
+        ? { ca: [...(common.ca ?? []), ...(own.ca ?? [])], ...(own.cert ? { cert: own.cert } : {}), ...(own.key ? { key: own.key } : {}) }
+        : common;
+      const tls = connectOptions(profile);
+      const proxy = this.#options.proxy ?? proxyFromEnv();
+      agent = new EnvHttpProxyAgent({
+        headersTimeout: this.#options.headersTimeoutMs,
+        bodyTimeout: this.#options.bodyTimeoutMs,
+        connect: tls,
+        requestTls: tls,
+        // Empty strings stop undici from reading the process environment behind our back.
+        httpProxy: proxy.httpProxy ?? '',
+        httpsProxy: proxy.httpsProxy ?? '',
+        noProxy: proxy.noProxy ?? '',
+      });
+      this.#agents.set(key, agent);
+    }
+    return agent;
+  }
+
+  override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    return this.#agentFor(new URL(String(opts.origin)).host).dispatch(opts, handler);
+  }
+
+  override async close(): Promise<void> {
+    await Promise.all([...this.#agents.values()].map((a) => a.close()));
+  }
+
+  override async destroy(): Promise<void> {
+    await Promise.all([...this.#agents.values()].map((a) => a.destroy()));
+  }
+}
+
+export function createBaseDispatcher(options: BaseDispatcherOptions): Dispatcher {
+  return new RoutingDispatcher(options);
+}
