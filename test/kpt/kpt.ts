@@ -16,7 +16,10 @@ export function kptAvailable(): boolean {
 
 export interface KptWorkspace {
   dir: string;
-  /** PATH entries: `apply-image-policies` (this build) and `aip-noop` (prints its input unchanged). */
+  /**
+   * PATH entries: `apply-image-policies` (this build), `aip-noop` (prints its input unchanged) and
+   * `aip-record` (saves its input to $AIP_RECORD, then runs this build).
+   */
   binDir: string;
   env: NodeJS.ProcessEnv;
 }
@@ -30,6 +33,8 @@ export function kptWorkspace(prefix: string): KptWorkspace {
   launcher(join(binDir, 'apply-image-policies'), `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} "$@"`);
   // The baseline: what kpt itself does to the files when the function changes nothing.
   launcher(join(binDir, 'aip-noop'), 'exec cat');
+  // Keeps a copy of the ResourceList kpt sends, to check what kpt passes (items, functionConfig).
+  launcher(join(binDir, 'aip-record'), `tee "$AIP_RECORD" | exec apply-image-policies "$@"`);
   const env = { ...process.env, ...isolatedEnv(dir), PATH: [binDir, process.env.PATH ?? ''].join(delimiter) };
   return { dir, binDir, env };
 }
@@ -39,9 +44,10 @@ function launcher(path: string, body: string): void {
   chmodSync(path, 0o755);
 }
 
-export function kpt(args: readonly string[], workspace: KptWorkspace): Promise<RunResult> {
+/** `kpt fn VERB …`; kpt's own output is never truncated, so assertions see our whole messages. */
+export function kpt([verb, ...args]: readonly string[], workspace: KptWorkspace): Promise<RunResult> {
   const path = which(KPT, workspace.env.PATH) ?? KPT;
-  return run(path, ['fn', ...args, '--truncate-output=false'], { env: workspace.env, cwd: workspace.dir });
+  return run(path, ['fn', verb ?? '', '--truncate-output=false', ...args], { env: workspace.env, cwd: workspace.dir });
 }
 
 export interface FileState {

@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// Writes fn-config/schema/apply-image-policies.schema.json from the schema the function itself
+// validates with (src/config/schema.ts, compiled to dist/), so editors (yaml-language-server) and
+// the function can never disagree. Runs after `tsc` in `npm run build`.
+//   --check   write nothing; exit 1 when the committed file is stale.
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const target = join(root, 'fn-config', 'schema', 'apply-image-policies.schema.json');
+const { functionConfigSchema } = await import(pathToFileURL(join(root, 'dist', 'config', 'schema.js')).href);
+const text = `${JSON.stringify(functionConfigSchema, null, 2)}\n`;
+
+if (process.argv.includes('--check')) {
+  let committed = '';
+  try {
+    committed = readFileSync(target, 'utf8');
+  } catch {
+    // Missing counts as stale.
+  }
+  if (committed !== text) {
+    process.stderr.write(`${target} is stale: run \`npm run build\` and commit it\n`);
+    process.exit(1);
+  }
+} else {
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(target, text);
+}
