@@ -1,0 +1,116 @@
+/**
+ * FAKE vendor APIs (Google `tags/list` with its `manifest` map, Docker Hub's tags API, Quay's tag
+ * API, Harbor's artifact API, ACR's `_tags`) on 127.0.0.1. These hosted services cannot be reached
+ * from the test machines, so their answers are reproduced in the shapes their public documentation
+ * records, with their pagination. Only the adapters' parsing and paging are tested against this;
+ * registry behaviour is always tested against the real registry.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FakeVendorRepository {
+  /** Repository path as in the image name, e.g. `proj/app` (Harbor: project `proj`, repository `app`). */
+  repository: string;
+  /** tag → top-level digest. */
+  tags: ReadonlyMap<string, string>;
+}
+
+export interface FakeVendorServer {
+  /** `127.0.0.1:PORT`: what goes into `ImageRepository.apiHost`. */
+  host: string;
+  /** Paths (with query) requested so far. */
+  requests(): string[];
+  /** Answer every request with this status (a vendor outage), or undefined to serve normally. */
+  failWith(status: number | undefined): void;
+  stop(): Promise<void>;
+}
+
+export async function startFakeVendorApis(repo: FakeVendorRepository, options: { pageSize?: number } = {}): Promise<FakeVendorServer> {
+  const pageSize = options.pageSize ?? 2;
+  const log: string[] = [];
+  let failure: number | undefined;
+  const tags = [...repo.tags].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const [project, ...rest] = repo.repository.split('/');
+  // Harbor wants the path below the project with each `/` encoded twice.
+  const harborName = rest.map(encodeURIComponent).join("%252F");
+  let host = '';
+
+  const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify(body));
+  };
+  const page = (from: number) => tags.slice(from, from + pageSize);
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = new URL(req.url ?? '/', `http://${host}`);
+    log.push(`${url.pathname}${url.search}`);
+    if (failure !== undefined) return send(res, failure, { message: 'fake outage' });
+    const offset = Number(url.searchParams.get('offset') ?? '0');
+
+    // Google: one answer, the manifest map keyed by digest (sizes and times as recorded from gcr.io).
+    if (url.pathname === `/v2/${repo.repository}/tags/list`) {
+      const manifest: Record<string, { tag: string[]; imageSizeBytes: string; mediaType: string; timeCreatedMs: string; timeUploadedMs: string }> = {};
+      for (const [tag, digest] of page(offset)) {
+        manifest[digest] ??= { tag: [], imageSizeBytes: '1024', mediaType: 'application/vnd.oci.image.index.v1+json', timeCreatedMs: '0', timeUploadedMs: '1700000000000' };
+        manifest[digest]!.tag.push(tag);
+      }
+      const next: Record<string, string> = offset + pageSize < tags.length ? { link: `</v2/${repo.repository}/tags/list?offset=${offset + pageSize}>; rel="next"` } : {};
+      return send(res, 200, { child: [], manifest, name: repo.repository, tags: page(offset).map(([t]) => t) }, next);
+    }
+    // Docker Hub: `results` and an absolute `next` URL.
+    if (url.pathname === `/v2/namespaces/${project}/repositories/${rest.join('/')}/tags`) {
+      const pageNumber = Number(url.searchParams.get('page') ?? '1');
+      const from = (pageNumber - 1) * pageSize;
+      return send(res, 200, {
+        count: tags.length,
+        next: from + pageSize < tags.length ? `http://${host}${url.pathname}?page_size=100&page=${pageNumber + 1}` : null,
+        previous: null,
+        results: page(from).map(([name, digest]) => ({ name, digest, tag_status: 'active', content_type: 'image', images: [] })),
+      });
+    }
+    // Quay: `tags` and `has_additional`, pages counted from 1.
+    if (url.pathname === `/api/v1/repository/${repo.repository}/tag/`) {
+      const pageNumber = Number(url.searchParams.get('page') ?? '1');
+      const from = (pageNumber - 1) * pageSize;
+      return send(res, 200, {
+        tags: page(from).map(([name, digest]) => ({ name, manifest_digest: digest, reversion: false, is_manifest_list: false })),
+        page: pageNumber,
+        has_additional: from + pageSize < tags.length,
+      });
+    }
+    // Harbor: one artifact by digest, its tags inline; the repository name double-encoded.
+    const harbor = new RegExp(`^/api/v2\\.0/projects/${project}/repositories/([^/]+)/artifacts/(sha256:[a-f0-9]{64})$`).exec(url.pathname);
+    if (harbor) {
+      // The URL parser keeps percent-encoding, so a once-encoded name (`a%2Fb`) does not match.
+      if (harbor[1] !== harborName) return send(res, 404, { errors: [{ code: 'NOT_FOUND', message: 'repository not found' }] });
+      const named = tags.filter(([, digest]) => digest === harbor[2]);
+      if (named.length === 0) return send(res, 404, { errors: [{ code: 'NOT_FOUND', message: 'artifact not found' }] });
+      return send(res, 200, { digest: harbor[2], type: 'IMAGE', tags: named.map(([name]) => ({ name, immutable: false })) });
+    }
+    if (url.pathname === '/api/v2.0/systeminfo') return send(res, 200, { auth_mode: 'db_auth', self_registration: false });
+    // ACR: `_tags` filtered by `digest`, `Link` for more.
+    if (url.pathname === `/acr/v1/${repo.repository}/_tags`) {
+      const wanted = url.searchParams.get('digest');
+      const matching = tags.filter(([, digest]) => wanted === null || digest === wanted);
+      const slice = matching.slice(offset, offset + pageSize);
+      const next: Record<string, string> =
+        offset + pageSize < matching.length
+          ? { link: `</acr/v1/${repo.repository}/_tags?digest=${encodeURIComponent(wanted ?? '')}&offset=${offset + pageSize}>; rel="next"` }
+          : {};
+      return send(res, 200, { registry: host, imageName: repo.repository, tags: slice.map(([name, digest]) => ({ name, digest, signed: false })) }, next);
+    }
+    send(res, 404, { errors: [{ code: 'NOT_FOUND', message: `fake: no route for ${url.pathname}` }] });
+  };
+
+  const server = createServer(handle);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    host,
+    requests: () => [...log],
+    failWith: (status) => {
+      failure = status;
+    },
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
