@@ -1,0 +1,167 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { registryAvailable, startProxy, startRegistry, type RunningProxy, type RunningRegistry } from '../test/harness/registry.js';
+import { buildResourceList, countObjects, minimumRequests, seedAliasRepository, seedSemverRepositories } from './fixtures.js';
+import { describeMachine } from './machine.js';
+import { markdownTables, type BenchReport, type WorkloadResult } from './report.js';
+import { checkPins, checkSameItems, runBaseline, runFunction, Sandbox, summarize, type Bench, type ToolRun } from './runner.js';
+import { measureStartup } from './startup.js';
+import {
+  ALIAS_REPOSITORY,
+  ALIAS_TAGS,
+  ALIAS_TARGET,
+  aliasWorkload,
+  manyRepositories,
+  MANY_TAGS,
+  registryOneWorkloads,
+  ROLLING_TAG,
+  type Workload,
+} from './workloads.js';
+
+/** The checkout root, found from the source tree or from the compiled copy under node_modules/.cache. */
+function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) || dir.includes(join('node_modules', '.cache'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('bench: cannot find the project root');
+    dir = parent;
+  }
+  return dir;
+}
+
+const launched = performance.now();
+function progress(message: string): void {
+  process.stderr.write(`bench ${((performance.now() - launched) / 1000).toFixed(1)} s: ${message}\n`);
+}
+
+async function withRegistry<T>(use: (proxy: RunningProxy, registry: RunningRegistry) => Promise<T>): Promise<T> {
+  const registry = await startRegistry();
+  // Paginating like hosted registries do, so a 2,000-tag list costs what it costs there.
+  const proxy = await startProxy(registry, { paginate: true });
+  try {
+    return await use(proxy, registry);
+  } finally {
+    await proxy.stop();
+    await registry.stop();
+  }
+}
+
+/**
+ * Measures a cold workload and, when `warm` is its warm twin, runs it right after each cold run on
+ * the cache that run left: the pairing keeps "warm" meaning exactly "this input, seen once".
+ */
+async function measure(bench: Bench, cold: Workload, warm?: Workload): Promise<WorkloadResult[]> {
+  const input = buildResourceList(bench.proxy.host, cold.shape);
+  const policies = cold.shape.policies;
+  const coldRuns: ToolRun[] = [];
+  const warmRuns: ToolRun[] = [];
+  let functionOutput = '';
+  for (let i = 0; i < cold.functionRuns; i++) {
+    const sandbox = new Sandbox();
+    try {
+      const first = await runFunction(bench, input, sandbox);
+      checkPins(bench.proxy.host, policies, first.output);
+      coldRuns.push(first.run);
+      functionOutput = first.output;
+      if (warm) {
+        const second = await runFunction(bench, input, sandbox);
+        checkPins(bench.proxy.host, policies, second.output);
+        warmRuns.push(second.run);
+      }
+    } finally {
+      sandbox.remove();
+    }
+  }
+  const baselineRuns: ToolRun[] = [];
+  for (let i = 0; i < cold.baselineRuns; i++) {
+    const { run, output } = await runBaseline(bench, input, policies);
+    checkPins(bench.proxy.host, policies, functionOutput, output);
+    checkSameItems(functionOutput, output);
+    baselineRuns.push(run);
+  }
+  const base = {
+    objects: countObjects(cold.shape),
+    markers: policies.length * cold.shape.markersPerPolicy,
+  };
+  const results: WorkloadResult[] = [
+    {
+      id: cold.id,
+      title: cold.title,
+      ...base,
+      minimumRequests: minimumRequests(policies, false),
+      fn: summarize(coldRuns),
+      ...(baselineRuns.length > 0 ? { baseline: summarize(baselineRuns) } : {}),
+    },
+  ];
+  if (warm) {
+    results.push({ id: warm.id, title: warm.title, ...base, minimumRequests: minimumRequests(policies, true), fn: summarize(warmRuns) });
+  }
+  progress(results.map((r) => `(${r.id}) ${Math.round(r.fn.wallMs)} ms, ${r.fn.requests} requests`).join('; '));
+  return results;
+}
+
+function sourceState(root: string): string {
+  const git = (...args: string[]) => spawnSync('git', args, { cwd: root, encoding: 'utf8' }).stdout.trim();
+  const dirty = git('status', '--porcelain', '--', 'src').length > 0;
+  return `source ${git('rev-parse', '--short', 'HEAD')}${dirty ? ' with uncommitted changes in src/' : ''}`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      runs: { type: 'string' },
+      'startup-runs': { type: 'string' },
+      out: { type: 'string' },
+    },
+  });
+  if (!registryAvailable()) {
+    progress('the real registry is needed: apt-get install -y docker-registry');
+    return 1;
+  }
+  const runs = values.runs === undefined ? undefined : Number(values.runs);
+  const root = projectRoot();
+  const baselineScript = join(root, 'bench', 'baseline', 'pin-with-skopeo.sh');
+  const cli = join(root, 'dist', 'main.js');
+  const started = performance.now();
+
+  progress('startup');
+  const startup = await measureStartup(root, values['startup-runs'] ? Number(values['startup-runs']) : 30);
+
+  const workloads: WorkloadResult[] = [];
+  await withRegistry(async (proxy, registry) => {
+    progress(`seeding ${manyRepositories().length} repositories × ${MANY_TAGS.length} tags`);
+    await seedSemverRepositories(registry, manyRepositories(), MANY_TAGS);
+    const bench: Bench = { proxy, cli, baselineScript };
+    const [a, b, c, e] = registryOneWorkloads(runs);
+    for (const [cold, warm] of [[a!], [b!, c!], [e!]] as Array<[Workload, Workload?]>) {
+      progress(`workload ${cold.id}${warm ? ` + ${warm.id}` : ''}`);
+      workloads.push(...(await measure(bench, cold, warm)));
+    }
+  });
+  await withRegistry(async (proxy, registry) => {
+    progress(`seeding ${ALIAS_REPOSITORY} with ${ALIAS_TAGS.length} tags and ${ROLLING_TAG} → ${ALIAS_TARGET}`);
+    await seedAliasRepository(registry, ALIAS_REPOSITORY, ALIAS_TAGS, ROLLING_TAG, ALIAS_TARGET);
+    progress('workload d');
+    workloads.push(...(await measure({ proxy, cli, baselineScript }, aliasWorkload(runs))));
+  });
+  workloads.sort((x, y) => x.id.localeCompare(y.id));
+
+  const machine = describeMachine();
+  const report: BenchReport = {
+    date: new Date().toISOString(),
+    machine,
+    features: [sourceState(root)],
+    workloads,
+    startup,
+  };
+  process.stdout.write(markdownTables(report));
+  const out = values.out ?? join(root, 'bench', 'results', `${report.date.slice(0, 10)}-${machine.host}.json`);
+  mkdirSync(dirname(resolve(out)), { recursive: true });
+  writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+  progress(`wrote ${out} in ${Math.round((performance.now() - started) / 1000)} s`);
+  return 0;
+}

@@ -1,0 +1,64 @@
+import type { Machine } from './machine.js';
+import type { Measured } from './runner.js';
+import type { StartupReport } from './startup.js';
+
+export interface WorkloadResult {
+  id: string;
+  title: string;
+  objects: number;
+  markers: number;
+  minimumRequests: number;
+  fn: Measured;
+  /** Absent for warm runs: the script has no cache, its warm run is its cold run. */
+  baseline?: Measured;
+}
+
+export interface BenchReport {
+  date: string;
+  machine: Machine;
+  features: string[];
+  workloads: WorkloadResult[];
+  startup: StartupReport;
+}
+
+const ms = (value: number) => (value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${Math.round(value)} ms`);
+const mib = (kb: number) => `${Math.round(kb / 1024)} MiB`;
+const ratio = (a: number, b: number) => (b === 0 ? (a === 0 ? '1×' : '—') : `${(a / b).toFixed(a / b >= 10 ? 0 : 1)}×`);
+
+export function markdownTables(report: BenchReport): string {
+  const rows = report.workloads.map((w) => {
+    const b = w.baseline;
+    return [
+      `(${w.id}) ${w.title}`,
+      ms(w.fn.wallMs),
+      mib(w.fn.peakRssKb),
+      String(w.fn.requests),
+      String(w.minimumRequests),
+      b ? ms(b.wallMs) : 'as (b)',
+      b ? mib(b.peakRssKb) : '',
+      b ? String(b.requests) : '',
+      b ? ratio(b.wallMs, w.fn.wallMs) : '',
+    ];
+  });
+  const table = [
+    '| Workload | Function wall | Function peak RSS | Function requests | Minimum requests | skopeo script wall | Script peak RSS | Script requests | Script wall ÷ function wall |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+  const startup = [
+    `| Command (${report.startup.tool}, median) | Time |`,
+    '| --- | ---: |',
+    ...report.startup.timings.map((t) => `| \`${t.label}\` | ${ms(t.medianMs)} |`),
+  ].join('\n');
+  const m = report.machine;
+  return [
+    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.registry}, ${m.skopeo}.`,
+    `Features present: ${report.features.join('; ')}.`,
+    '',
+    table,
+    '',
+    startup,
+    ...(report.startup.bundleNote ? ['', `Bundle: ${report.startup.bundleNote}`] : []),
+    '',
+  ].join('\n');
+}
