@@ -2,7 +2,7 @@ import { ConfigError, loadFunctionConfig, type FunctionConfig } from '../config/
 import { collectPolicies, type SourceObject } from '../config/policy-definitions.js';
 import { resolveSites, type ResolverRegistry } from '../resolve/resolve.js';
 import { compileImageRules, imageFieldSites, imageRuleProblems, unusedImageRules } from '../resolve/image-fields.js';
-import { applyUpdates, markerSites } from '../resolve/writable-sites.js';
+import { applyUpdates, scanMarkerSites } from '../resolve/writable-sites.js';
 import { parseResourceList, ResourceListError } from './resource-list.js';
 import { hasErrors, type KrmResult } from './results.js';
 
@@ -65,13 +65,16 @@ export async function runKrm(input: string, deps: KrmRunDependencies): Promise<K
   const ruleErrors = [...ruleProblems, ...imageRuleProblems(rules, policies)];
   if (ruleErrors.length > 0) return fail(ruleErrors);
 
+  // Comments Flux would ignore (broken JSON, a marker above a key) look managed but are not.
+  const ignoredMarkers: KrmResult[] = [];
   const writable = list.items.flatMap((item) => {
     const context = { resourceRef: item.resourceRef, ...(item.file ? { file: item.file } : {}) };
-    const marked = markerSites(item.node, context);
+    const { sites: marked, warnings: ignored } = scanMarkerSites(item.node, context);
+    ignoredMarkers.push(...ignored);
     return [...marked, ...imageFieldSites(item.node, item.object, context, rules, marked)];
   });
   stats.sites = writable.length;
-  const warnings = unusedImageRules(rules, writable);
+  const warnings = [...ignoredMarkers, ...unusedImageRules(rules, writable)];
   if (writable.length === 0) return { stdout: list.render(warnings), exitCode: 0, results: warnings, diagnostics: [], stats };
 
   const registry = deps.registryFor(config, sources);
@@ -80,7 +83,7 @@ export async function runKrm(input: string, deps: KrmRunDependencies): Promise<K
     policies,
     registry,
   );
-  if (hasErrors(resolution.results)) return fail(resolution.results);
+  if (hasErrors(resolution.results)) return fail([...warnings, ...resolution.results]);
 
   applyUpdates(writable, resolution.updates);
   stats.pinned = resolution.updates.length;
