@@ -136,7 +136,7 @@ async function searchInBulk(
 ): Promise<BulkOutcome | undefined> {
   const { registry, repo, definition } = request;
   if (typeof registry.getJson !== 'function') return undefined;
-  const http: JsonGetter = { getJson: registry.getJson.bind(registry) };
+  const http = registry as JsonGetter;
   let source: BulkTagSource | undefined;
   try {
     source = await bulkTagSourceFor(repo, http, { ...request.bulk, probe: request.bulk?.probe ?? candidateCount >= HARBOR_PROBE_MIN_CANDIDATES });

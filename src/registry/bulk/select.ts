@@ -40,11 +40,12 @@ export interface BulkSelectionOptions {
   probe?: boolean;
 }
 
-const harborProbes = new Map<string, Promise<boolean>>();
+/** Per client (one run), so a probe's answer never outlives the credentials it was asked with. */
+const harborProbes = new WeakMap<JsonGetter, Map<string, Promise<boolean>>>();
 
 /**
  * The bulk source for a repository, or undefined when only the HEAD-per-tag path applies. Hosts
- * are recognised by name; any other host is probed for Harbor at most once per process.
+ * are recognised by name; any other host is probed for Harbor at most once per client.
  */
 export async function bulkTagSourceFor(
   repo: ImageRepository,
@@ -55,7 +56,9 @@ export async function bulkTagSourceFor(
   if (vendor) return bulkTagSource(vendor, http);
   if (options.harborHosts?.includes(repo.registry)) return harborTagSource(http);
   if (!options.probe) return undefined;
-  let probe = harborProbes.get(repo.registry);
-  if (!probe) harborProbes.set(repo.registry, (probe = isHarbor(http, repo)));
+  let probes = harborProbes.get(http);
+  if (!probes) harborProbes.set(http, (probes = new Map()));
+  let probe = probes.get(repo.registry);
+  if (!probe) probes.set(repo.registry, (probe = isHarbor(http, repo)));
   return (await probe) ? harborTagSource(http) : undefined;
 }
