@@ -1,12 +1,15 @@
 // kpt running the function image (podman runtime) against the real registry on 127.0.0.1:
 // `fn eval --image --network` and a Kptfile pipeline under `fn render --allow-network`.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureFunctionImageTimed, kptEnv, requireCommand, requirePodman, run } from '../container/podman.js';
-import { fluxPolicy, fluxRepository } from '../e2e/run-fn.js';
+import { REPO_ROOT, ensureFunctionImageTimed, kptEnv, requireCommand, requirePodman, run } from '../container/podman.js';
 import { pushImage, registryAvailable, startRegistry, type PushedImage, type RunningRegistry } from '../harness/registry.js';
+
+const PACKAGE_DIR = join(REPO_ROOT, 'test/kpt-container/package');
+/** The registry the package names; the test serves it from the harness registry instead. */
+const PACKAGE_REGISTRY = 'localhost:5000';
 
 const ready = registryAvailable() && requirePodman('kpt container tests') && requireCommand('kpt', 'kpt container tests');
 
@@ -36,98 +39,58 @@ describe.skipIf(!ready)('kpt with the function image', () => {
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
 
-  const deployment = (): string => `# The web tier. Comments and layout survive: only the marked value changes.
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  template:
-    spec:
-      containers:
-        - name: app
-          image: ${host}/team/app:1.0.0 # {"$imagepolicy": "flux-system:app"}
-          args: ['--port', "8080"]
-        - name: worker
-          image: "${host}/team/worker:v6"
-`;
-
-  function writePackage(name: string, files: Record<string, string>): string {
+  /** The committed package (docs/kustomize.md quotes it) with its registry pointed at the harness. */
+  function packageCopy(name: string): string {
     const dir = join(workDir, name);
-    mkdirSync(dir, { recursive: true });
-    for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
+    cpSync(PACKAGE_DIR, dir, { recursive: true });
+    for (const file of readdirSync(dir)) {
+      const path = join(dir, file);
+      writeFileSync(path, readFileSync(path, 'utf8').replaceAll(PACKAGE_REGISTRY, host));
+    }
     return dir;
   }
+  const original = (file: string): string => readFileSync(join(PACKAGE_DIR, file), 'utf8').replaceAll(PACKAGE_REGISTRY, host);
+  const pinnedDeployment = (): string =>
+    original('deployment.yaml')
+      .replace(`${host}/team/app:1.0.0`, `${host}/team/app:1.4.0@${app.digest}`)
+      .replace(`"${host}/team/worker:v6"`, `"${host}/team/worker:v7@${worker.digest}"`);
 
-  it('kpt fn eval --image --network pins markers from the ImagePolicy objects in the package', async () => {
-    const policies = [fluxRepository('app', `${host}/team/app`), fluxPolicy('app', 'app', 'semver:\n  range: 1.x')].join('---\n');
-    const dir = writePackage('eval', { 'deployment.yaml': deployment(), 'policies.yaml': policies });
-    const result = await run('kpt', ['fn', 'eval', '--image', image, '--network', dir], { env: kptEnv() });
+  it('kpt fn eval --image --network pins markers and images rules, and nothing else', async () => {
+    const dir = packageCopy('eval');
+    const result = await run('kpt', ['fn', 'eval', '--image', image, '--network', '--fn-config', join(dir, 'pin-images.yaml'), dir], {
+      env: kptEnv(),
+    });
     console.info(`kpt fn eval --image --network took ${result.ms.toFixed(0)} ms`);
     expect(result.code, result.stderr + result.stdout).toBe(0);
-    expect(readFileSync(join(dir, 'deployment.yaml'), 'utf8')).toBe(
-      deployment().replace(`${host}/team/app:1.0.0`, `${host}/team/app:1.4.0@${app.digest}`),
-    );
-    expect(readFileSync(join(dir, 'policies.yaml'), 'utf8')).toBe(policies);
+    expect(readFileSync(join(dir, 'deployment.yaml'), 'utf8')).toBe(pinnedDeployment());
+    for (const file of ['Kptfile', 'pin-images.yaml', 'policies.yaml']) {
+      expect(readFileSync(join(dir, file), 'utf8'), file).toBe(original(file));
+    }
   });
 
   it('kpt fn eval without --network fails, names the field, and changes no file', async () => {
-    const policies = [fluxRepository('app', `${host}/team/app`), fluxPolicy('app', 'app', 'semver:\n  range: 1.x')].join('---\n');
-    const dir = writePackage('eval-offline', { 'deployment.yaml': deployment(), 'policies.yaml': policies });
+    const dir = packageCopy('eval-offline');
     const result = await run('kpt', ['fn', 'eval', '--image', image, dir], { env: kptEnv() });
     expect(result.code).not.toBe(0);
     const output = result.stderr + result.stdout;
     expect(output).toContain('spec.template.spec.containers[0].image');
-    expect(output).toContain(`${host}/team/app`);
-    expect(readFileSync(join(dir, 'deployment.yaml'), 'utf8')).toBe(deployment());
+    expect(output).toContain(`ImagePolicy flux-system/app (${host}/team/app)`);
+    expect(readFileSync(join(dir, 'deployment.yaml'), 'utf8')).toBe(original('deployment.yaml'));
   });
 
-  it('a Kptfile image mutator under kpt fn render --allow-network pins markers and images rules', async () => {
-    const kptfile = `apiVersion: kpt.dev/v1
-kind: Kptfile
-metadata:
-  name: web
-pipeline:
-  mutators:
-    - image: ${image}
-      configPath: pin-images.yaml
-`;
-    const config = `apiVersion: fn.apply-image-policies.dev/v1alpha1
-kind: ApplyImagePolicies
-metadata:
-  name: pin-images
-  annotations:
-    config.kubernetes.io/local-config: "true"
-spec:
-  images:
-    - name: ${host}/team/worker
-      policy: flux-system:worker
-  policies:
-    - name: app
-      image: ${host}/team/app
-      policy:
-        semver:
-          range: 1.x
-    - name: worker
-      image: ${host}/team/worker
-      policy:
-        alphabetical:
-          order: asc
-`;
-    const dir = writePackage('render', { Kptfile: kptfile, 'pin-images.yaml': config, 'deployment.yaml': deployment() });
+  it('the Kptfile image mutator under kpt fn render --allow-network pins the package; a second render changes nothing', async () => {
+    const dir = packageCopy('render');
     const result = await run('kpt', ['fn', 'render', '--allow-network', dir], { env: kptEnv() });
     console.info(`kpt fn render --allow-network took ${result.ms.toFixed(0)} ms`);
     expect(result.code, result.stderr + result.stdout).toBe(0);
-    const pinned = deployment()
-      .replace(`${host}/team/app:1.0.0`, `${host}/team/app:1.4.0@${app.digest}`)
-      .replace(`"${host}/team/worker:v6"`, `"${host}/team/worker:v7@${worker.digest}"`);
-    expect(readFileSync(join(dir, 'deployment.yaml'), 'utf8')).toBe(pinned);
-    expect(readFileSync(join(dir, 'Kptfile'), 'utf8')).toBe(kptfile);
-    expect(readFileSync(join(dir, 'pin-images.yaml'), 'utf8')).toBe(config);
+    expect(readFileSync(join(dir, 'deployment.yaml'), 'utf8')).toBe(pinnedDeployment());
+    for (const file of ['Kptfile', 'pin-images.yaml', 'policies.yaml']) {
+      expect(readFileSync(join(dir, file), 'utf8'), file).toBe(original(file));
+    }
 
     const again = await run('kpt', ['fn', 'render', '--allow-network', dir], { env: kptEnv() });
     console.info(`second kpt fn render --allow-network (nothing to change) took ${again.ms.toFixed(0)} ms`);
     expect(again.code, again.stderr + again.stdout).toBe(0);
-    expect(readFileSync(join(dir, 'deployment.yaml'), 'utf8')).toBe(pinned);
+    expect(readFileSync(join(dir, 'deployment.yaml'), 'utf8')).toBe(pinnedDeployment());
   });
 });
