@@ -1,6 +1,6 @@
 // kpt running the function image (podman runtime) against the real registry on 127.0.0.1:
 // `fn eval --image --network` and a Kptfile pipeline under `fn render --allow-network`.
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,12 +40,12 @@ describe.skipIf(!ready)('kpt with the function image', () => {
   });
 
   /** The committed package (docs/kustomize.md quotes it) with its registry pointed at the harness. */
-  function packageCopy(name: string): string {
+  function packageCopy(name: string, registryHost = host): string {
     const dir = join(workDir, name);
     cpSync(PACKAGE_DIR, dir, { recursive: true });
     for (const file of readdirSync(dir)) {
       const path = join(dir, file);
-      writeFileSync(path, readFileSync(path, 'utf8').replaceAll(PACKAGE_REGISTRY, host));
+      writeFileSync(path, readFileSync(path, 'utf8').replaceAll(PACKAGE_REGISTRY, registryHost));
     }
     return dir;
   }
@@ -92,5 +92,37 @@ describe.skipIf(!ready)('kpt with the function image', () => {
     console.info(`second kpt fn render --allow-network (nothing to change) took ${again.ms.toFixed(0)} ms`);
     expect(again.code, again.stderr + again.stdout).toBe(0);
     expect(readFileSync(join(dir, 'deployment.yaml'), 'utf8')).toBe(pinnedDeployment());
+  });
+
+  it('reaches a private registry with credentials passed by kpt fn eval --mount and -e', async () => {
+    const user = 'ci-reader';
+    const password = 'kpt-mount-secret';
+    const privateRegistry = await startRegistry({ htpasswd: { user, pass: password } });
+    try {
+      const secret = await pushImage(privateRegistry, 'team/app', { tags: ['1.4.0'], kind: 'oci' });
+      const dir = packageCopy('private', privateRegistry.host);
+      const credentials = join(workDir, 'docker-config');
+      mkdirSync(credentials, { recursive: true });
+      const auth = Buffer.from(`${user}:${password}`).toString('base64');
+      // World-readable: kpt runs the container as nobody.
+      writeFileSync(join(credentials, 'config.json'), JSON.stringify({ auths: { [privateRegistry.host]: { auth } } }), { mode: 0o644 });
+
+      const base = ['fn', 'eval', '--image', image, '--network', dir];
+      const without = await run('kpt', base, { env: kptEnv() });
+      expect(without.code).not.toBe(0);
+      expect(without.stderr + without.stdout).toMatch(/401|unauthori[sz]ed|authentication/i);
+
+      const result = await run(
+        'kpt',
+        [...base, '--mount', `type=bind,src=${credentials},dst=/credentials,readonly`, '-e', 'DOCKER_CONFIG=/credentials'],
+        { env: kptEnv() },
+      );
+      expect(result.code, result.stderr + result.stdout).toBe(0);
+      expect(readFileSync(join(dir, 'deployment.yaml'), 'utf8')).toContain(
+        `image: ${privateRegistry.host}/team/app:1.4.0@${secret.digest} # {"$imagepolicy": "flux-system:app"}`,
+      );
+    } finally {
+      await privateRegistry.stop();
+    }
   });
 });
