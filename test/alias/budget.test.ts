@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PolicyDefinition } from '../../src/config/policy-definitions.js';
 import { createRegistryClient } from '../../src/registry/index.js';
 import { withRequestBudget } from '../../src/resolve/budget.js';
 import { resolveSites } from '../../src/resolve/resolve.js';
 import type { PolicySite } from '../../src/resolve/sites.js';
+import { aliasDefinition } from './definition.js';
 import { pushImage, registryAvailable, seedRepository, startRegistry, type RunningRegistry } from '../harness/registry.js';
 
 const SHA_TAGS = Array.from({ length: 60 }, (_, i) => `sha-${(0xa000000 + i).toString(16)}`);
@@ -20,17 +20,6 @@ describe.skipIf(!registryAvailable())('spec.requestBudget stops an alias search 
   });
   afterAll(() => registry?.stop());
 
-  const definition = (): PolicyDefinition => ({
-    namespace: 'flux-system',
-    name: 'huge',
-    image: `${registry.host}/team/huge`,
-    selection: { policy: { alphabetical: { order: 'asc' } }, filterTags: { pattern: '^sha-[0-9a-f]{7}$' } },
-    digestReflectionPolicy: 'Always',
-    tagListMaxAgeMs: 60_000,
-    aliasOf: { tag: 'latest' },
-    access: {},
-    origin: { description: 'functionConfig spec.policies[0] (flux-system/huge)' },
-  });
   const site: PolicySite = {
     policy: { namespace: 'flux-system', name: 'huge' },
     current: 'old',
@@ -40,7 +29,7 @@ describe.skipIf(!registryAvailable())('spec.requestBudget stops an alias search 
   const resolveWithBudget = async (budget: number) => {
     const client = createRegistryClient();
     try {
-      const resolution = await resolveSites([site], new Map([['flux-system/huge', definition()]]), withRequestBudget(client, budget));
+      const resolution = await resolveSites([site], new Map([['flux-system/huge', aliasDefinition('huge', `${registry.host}/team/huge`, '^sha-[0-9a-f]{7}$')]]), withRequestBudget(client, budget));
       return { resolution, requests: client.requestCount() };
     } finally {
       await client.close();

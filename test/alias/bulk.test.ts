@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PolicyDefinition } from '../../src/config/policy-definitions.js';
 import { preparePolicy } from '../../src/policy/select.js';
 import {
   acrTagSource,
@@ -15,6 +14,7 @@ import {
 import { createRegistryClient, type ImageRepository, type RegistryClientHandle } from '../../src/registry/index.js';
 import { resolveAlias } from '../../src/resolve/alias.js';
 import { pushImage, registryAvailable, startProxy, startRegistry, type RunningProxy, type RunningRegistry } from '../harness/registry.js';
+import { aliasDefinition } from './definition.js';
 import { startFakeVendorApis, type FakeVendorServer } from './fakes/vendor-apis.js';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
@@ -36,20 +36,6 @@ const repoAt = (registry: string, apiHost: string, repository: string): ImageRep
   apiHost,
   repository,
 });
-
-function aliasDefinition(image: string, pattern: string): PolicyDefinition {
-  return {
-    namespace: 'flux-system',
-    name: 'app',
-    image,
-    selection: { policy: { alphabetical: { order: 'asc' } }, filterTags: { pattern } },
-    digestReflectionPolicy: 'Always',
-    tagListMaxAgeMs: 60_000,
-    aliasOf: { tag: 'latest' },
-    access: {},
-    origin: { description: 'functionConfig spec.policies[0] (flux-system/app)' },
-  };
-}
 
 describe('bulk tag sources: which vendor API a registry host offers', () => {
   it.each([
@@ -147,7 +133,7 @@ describe.skipIf(!registryAvailable())('the alias search with a bulk source, HEAD
   });
 
   const search = async (client: RegistryClientHandle, repo: ImageRepository, http: JsonGetter, notices: string[]) => {
-    const definition = aliasDefinition(repo.written, '^sha-[0-9a-f]{7}$');
+    const definition = aliasDefinition('app', repo.written, '^sha-[0-9a-f]{7}$');
     const policy = preparePolicy(definition.selection);
     const tags = await client.listTags(repo);
     return resolveAlias({

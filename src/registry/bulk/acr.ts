@@ -1,5 +1,5 @@
 import type { ImageRepository } from '../types.js';
-import { asArray, asObject, collectPages, linkNext } from './pages.js';
+import { asArray, asObject, collectPages, linkNext, namesAt } from './pages.js';
 import type { BulkTagSource, JsonGetter } from './types.js';
 
 const API = 'ACR tag API';
@@ -15,7 +15,7 @@ export function acrTagSource(http: JsonGetter): BulkTagSource {
         return { items: asArray(body.tags ?? [], API, '"tags"').map((entry) => asObject(entry, API, 'a tag')), next: linkNext(response) };
       });
       // The filter is the server's; checking the digest again costs nothing and guards an ignored query.
-      return tags.filter((tag) => tag.digest === digest && typeof tag.name === 'string').map((tag) => tag.name as string);
+      return namesAt(tags, 'digest', digest);
     },
   };
 }

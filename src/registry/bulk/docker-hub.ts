@@ -1,5 +1,5 @@
 import type { ImageRepository } from '../types.js';
-import { asArray, asObject, collectPages } from './pages.js';
+import { asArray, asObject, collectPages, namesAt } from './pages.js';
 import type { BulkTagSource, JsonGetter } from './types.js';
 
 const API = 'Docker Hub tags API';
@@ -23,7 +23,7 @@ export function dockerHubTagSource(http: JsonGetter, options: { apiHost?: string
         return { items, next: typeof body.next === 'string' && body.next !== '' ? body.next : undefined };
       });
       // Tags without a digest (schema 1 leftovers) cannot match.
-      return tags.filter((tag) => tag.digest === digest && typeof tag.name === 'string').map((tag) => tag.name as string);
+      return namesAt(tags, 'digest', digest);
     },
   };
 }

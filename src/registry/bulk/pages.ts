@@ -64,3 +64,8 @@ export function asString(value: unknown, api: string, what: string): string {
   if (typeof value !== 'string') throw new BulkApiError(`${api}: ${what} is not a string`);
   return value;
 }
+
+/** Names of the listed tags whose `digestField` is `digest`; entries without a name or digest cannot match. */
+export function namesAt(tags: readonly Record<string, unknown>[], digestField: string, digest: string): string[] {
+  return tags.filter((tag) => tag[digestField] === digest && typeof tag.name === 'string').map((tag) => tag.name as string);
+}

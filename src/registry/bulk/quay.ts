@@ -1,5 +1,5 @@
 import type { ImageRepository } from '../types.js';
-import { asArray, asObject, collectPages } from './pages.js';
+import { asArray, asObject, collectPages, namesAt } from './pages.js';
 import type { BulkTagSource, JsonGetter } from './types.js';
 
 const API = 'Quay tag API';
@@ -16,7 +16,7 @@ export function quayTagSource(http: JsonGetter): BulkTagSource {
         const items = asArray(body.tags, API, '"tags"').map((entry) => asObject(entry, API, 'a tag'));
         return { items, next: body.has_additional === true ? pagePath(++page) : undefined };
       });
-      return tags.filter((tag) => tag.manifest_digest === digest && typeof tag.name === 'string').map((tag) => tag.name as string);
+      return namesAt(tags, 'manifest_digest', digest);
     },
   };
 }
