@@ -62,7 +62,15 @@ export interface RegistryClientOptions {
   dispatcher?: Dispatcher;
 }
 
+/** A digest lookup's answer; `notModified` only when the caller sent the ETag it has. */
+export type DigestLookup = { digest: string; etag?: string; notModified?: undefined } | { notModified: true };
+
 export interface RegistryClientHandle extends RegistryClient {
+  /**
+   * The tag's digest straight from the registry (no memo), as a conditional request when
+   * `ifNoneMatch` carries the ETag of an earlier answer: what a persistent cache revalidates with.
+   */
+  lookupDigest(repo: ImageRepository, tag: string, options?: { ifNoneMatch?: string }): Promise<DigestLookup>;
   /** Requests sent to the network so far (retries, redirects and token fetches included). */
   requestCount(): number;
   /** Warnings worth showing in the run's results: rate limits running low. */
@@ -209,14 +217,20 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   const fail = (message: string, details: ConstructorParameters<typeof RegistryError>[1], cause?: unknown): RegistryError =>
     new RegistryError(redact(message, [...secrets]), details, cause === undefined ? undefined : { cause });
 
-  const send = async (repo: ImageRepository, method: 'GET' | 'HEAD', url: URL, accept: string, maxBytes: number, scope?: string): Promise<Response> => {
+  interface SendOptions {
+    accept: string;
+    maxBytes: number;
+    scope?: string;
+    headers?: Record<string, string>;
+  }
+  const send = async (repo: ImageRepository, method: 'GET' | 'HEAD', url: URL, { accept, maxBytes, scope, headers }: SendOptions): Promise<Response> => {
     const where = { method, url: url.toString(), registry: repo.registry, repository: repo.repository };
     try {
       const request: Dispatcher.RequestOptions & Pick<ScopedDispatchOptions, 'registryScope'> = {
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method,
-        headers: { accept, 'user-agent': userAgent },
+        headers: { ...headers, accept, 'user-agent': userAgent },
         // headers/body timeouts bound each phase; this bounds the whole request, retries included.
         signal: AbortSignal.timeout(requestDeadline),
         ...(scope ? { registryScope: scope } : {}),
@@ -268,7 +282,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     const visited = new Set<string>();
     for (let page = 1; ; page++) {
       visited.add(url.toString());
-      const res = await send(repo, 'GET', url, 'application/json', MAX_BYTES.tagPage);
+      const res = await send(repo, 'GET', url, { accept: 'application/json', maxBytes: MAX_BYTES.tagPage });
       if (res.status !== 200) throw httpError(repo, 'GET', url, res);
       let parsed: { tags?: unknown };
       try {
@@ -293,17 +307,19 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     }
   };
 
-  const fetchDigest = async (repo: ImageRepository, tag: string): Promise<string> => {
+  const lookupDigest = async (repo: ImageRepository, tag: string, opts: { ifNoneMatch?: string } = {}): Promise<DigestLookup> => {
     const url = new URL(`${await baseUrl(repo)}/v2/${repo.repository}/manifests/${encodeURIComponent(tag)}`);
     const accept = MANIFEST_MEDIA_TYPES.join(', ');
     // HEAD first: registries (Docker Hub) count manifest GETs against rate limits, not HEADs.
-    const head = await send(repo, 'HEAD', url, accept, MAX_BYTES.manifest);
+    const head = await send(repo, 'HEAD', url, { accept, maxBytes: MAX_BYTES.manifest, ...(opts.ifNoneMatch ? { headers: { 'if-none-match': opts.ifNoneMatch } } : {}) });
+    if (head.status === 304 && opts.ifNoneMatch) return { notModified: true };
     if (head.status !== 200) throw httpError(repo, 'HEAD', url, head);
+    const etag = headerValue(head.headers, 'etag');
     const reported = headerValue(head.headers, 'docker-content-digest');
-    if (reported && DIGEST.test(reported)) return reported;
-    const get = await send(repo, 'GET', url, accept, MAX_BYTES.manifest);
+    if (reported && DIGEST.test(reported)) return { digest: reported, ...(etag ? { etag } : {}) };
+    const get = await send(repo, 'GET', url, { accept, maxBytes: MAX_BYTES.manifest });
     if (get.status !== 200) throw httpError(repo, 'GET', url, get);
-    return `sha256:${createHash('sha256').update(get.body).digest('hex')}`;
+    return { digest: `sha256:${createHash('sha256').update(get.body).digest('hex')}` };
   };
 
   const getJson = async (repo: ImageRepository, pathAndQuery: string, opts: { maxBytes?: number; accept?: string } = {}): Promise<JsonResponse> => {
@@ -312,7 +328,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     }
     const base = await baseUrl(repo);
     const url = new URL(`${base}${pathAndQuery}`);
-    const res = await send(repo, 'GET', url, opts.accept ?? 'application/json', opts.maxBytes ?? MAX_BYTES.json, `repository:${repo.repository}:pull`);
+    const res = await send(repo, 'GET', url, { accept: opts.accept ?? 'application/json', maxBytes: opts.maxBytes ?? MAX_BYTES.json, scope: `repository:${repo.repository}:pull` });
     let body: unknown;
     try {
       body = res.body.length === 0 ? undefined : JSON.parse(res.body.toString('utf8'));
@@ -347,9 +363,10 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     resolveDigest(repo, tag) {
       const key = `${repoKey(repo)}:${tag}`;
       let pending = digests.get(key);
-      if (!pending) digests.set(key, (pending = fetchDigest(repo, tag)));
+      if (!pending) digests.set(key, (pending = lookupDigest(repo, tag).then((found) => (found as { digest: string }).digest)));
       return pending;
     },
+    lookupDigest,
     getJson,
     notices,
     requestCount: () => counter.count,

@@ -4,6 +4,7 @@
  * undici takes TLS options per agent, not per host, so each distinct TLS profile gets its own
  * proxy-aware agent and requests are routed to it by host.
  */
+import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { Dispatcher, EnvHttpProxyAgent } from 'undici';
 
@@ -41,11 +42,27 @@ export function proxyFromEnv(env: NodeJS.ProcessEnv = process.env): ProxySetting
   return { ...(httpProxy ? { httpProxy } : {}), ...(httpsProxy ? { httpsProxy } : {}), ...(noProxy ? { noProxy } : {}) };
 }
 
+let extraCaFromEnv: string[] | undefined;
+
+/**
+ * NODE_EXTRA_CA_CERTS is part of Node's default store but not of `tls.rootCertificates`, so an
+ * explicit `ca` list must add it back, or a corporate CA would stop working for that host.
+ */
+function nodeExtraCaCerts(): string[] {
+  if (extraCaFromEnv) return extraCaFromEnv;
+  const file = process.env.NODE_EXTRA_CA_CERTS;
+  try {
+    extraCaFromEnv = file ? [readFileSync(file, 'utf8')] : [];
+  } catch {
+    extraCaFromEnv = []; // Node itself only warns about an unreadable file; so do we (by not failing).
+  }
+  return extraCaFromEnv;
+}
+
 function connectOptions(profile: TlsProfile): Record<string, unknown> {
   return {
-    // A custom `ca` replaces Node's roots in undici, so the system roots go along with it
-    // (NODE_EXTRA_CA_CERTS is already part of the default store, which an unset `ca` keeps).
-    ...(profile.ca?.length ? { ca: [...rootCertificates, ...profile.ca] } : {}),
+    // A custom `ca` replaces Node's roots in undici, so the system roots go along with it.
+    ...(profile.ca?.length ? { ca: [...rootCertificates, ...nodeExtraCaCerts(), ...profile.ca] } : {}),
     ...(profile.cert ? { cert: profile.cert } : {}),
     ...(profile.key ? { key: profile.key } : {}),
   };

@@ -1,8 +1,24 @@
 /** The registry layer's public surface, so callers need not know the file layout. */
 export type { Credential, DigestHints, ImageRepository, JsonGetOptions, JsonResponse, Keychain, RegistryClient, RegistryNotice, TagListHints } from './types.js';
-export { createRegistryClient, MANIFEST_MEDIA_TYPES, MAX_BYTES, type RegistryClientHandle, type RegistryClientOptions } from './client.js';
+export { createRegistryClient, MANIFEST_MEDIA_TYPES, MAX_BYTES, type DigestLookup, type RegistryClientHandle, type RegistryClientOptions } from './client.js';
+export { OfflineCacheMissError, withCache, type CachingOptions } from './cache/caching-client.js';
+export { defaultCacheDir, fileCacheStore, type CacheStore } from './cache/store.js';
+export { CredentialHelperError } from './credential-helper.js';
+export type { ProxySettings, TlsProfile } from './dispatcher.js';
+export { secretKeychain, type SecretBinding } from './secret-keychain.js';
 export { AuthError, RegistryError } from './errors.js';
-export { anonymousKeychain, chainKeychains, dockerConfigKeychain, dockerConfigPath, KeychainError } from './keychain.js';
+export {
+  anonymousKeychain,
+  chainKeychains,
+  containersAuthKeychain,
+  defaultKeychain,
+  dockerConfigKeychain,
+  dockerConfigPath,
+  KeychainError,
+  normalizeAuthKey,
+  parseAuthConfig,
+  type AuthConfig,
+} from './keychain.js';
 export {
   DOCKER_HUB_API_HOST,
   DOCKER_HUB_AUTH_KEY,

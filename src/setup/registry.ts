@@ -1,31 +1,73 @@
 import type { FunctionConfig } from '../config/function-config.js';
-import type { SourceObject } from '../config/policy-definitions.js';
-import { chainKeychains, createRegistryClient, dockerConfigKeychain, type RegistryClientHandle } from '../registry/index.js';
+import { collectPolicies, type SourceObject } from '../config/policy-definitions.js';
+import {
+  chainKeychains,
+  createRegistryClient,
+  defaultCacheDir,
+  defaultKeychain,
+  fileCacheStore,
+  RegistryError,
+  secretKeychain,
+  withCache,
+  type ImageRepository,
+  type RegistryClientHandle,
+  type RegistryNotice,
+} from '../registry/index.js';
 import type { ResolverRegistry } from '../resolve/resolve.js';
+import { registrySettings } from './registry-settings.js';
+import { repositoryAccess } from './repository-access.js';
 
 export interface RunRegistryOptions {
   offline: boolean;
   cacheDir?: string;
+  /** Where credentials, cache and proxy settings are read from. Default: the process environment. */
+  env?: NodeJS.ProcessEnv;
+  /** One line for stderr (the cache being unusable). Default: stderr. */
+  warn?: (line: string) => void;
 }
 
 /**
  * A run's registry access: what the resolver needs, plus `getJson` for vendor bulk APIs and the
- * notices (rate limits running low) the entries add to the results.
+ * notices (rate limits running low, Secrets not among the inputs) the entries add to the results.
  */
 export type RunRegistry = ResolverRegistry & Pick<RegistryClientHandle, 'getJson' | 'notices' | 'requestCount' | 'close'>;
 
 /**
  * Assembles the registry access one run uses from what the user configured:
- * the keychain, insecure hosts and per-registry limits. Kept apart from the
+ * credentials (ImageRepository Secrets first, then docker's and podman's files), TLS and
+ * concurrency per registry, insecure hosts, and the cache across runs. Kept apart from the
  * KRM and file-mode entries so both get exactly the same behaviour.
  */
-export function createRunRegistry(config: FunctionConfig, _sources: readonly SourceObject[], _options: RunRegistryOptions): RunRegistry {
-  const insecure = config.registries.filter((r) => r.insecure).map((r) => r.host);
-  const concurrency = Math.min(...config.registries.map((r) => r.concurrency ?? Infinity), 16);
-  const client: RegistryClientHandle = createRegistryClient({
-    keychain: chainKeychains(dockerConfigKeychain()),
-    insecureRegistries: insecure,
-    concurrency,
+export function createRunRegistry(config: FunctionConfig, sources: readonly SourceObject[], options: RunRegistryOptions): RunRegistry {
+  const env = options.env ?? process.env;
+  const warn = options.warn ?? ((line: string) => process.stderr.write(`apply-image-policies: ${line}\n`));
+  const transport = registrySettings(config.registries);
+  const { policies } = collectPolicies(sources, config);
+  const access = repositoryAccess(policies.values(), sources, transport);
+
+  const client = createRegistryClient({
+    // A Secret bound to a repository is the most specific answer; the machine's files come after.
+    keychain: chainKeychains(secretKeychain(access.bindings), defaultKeychain({ env })),
+    insecureRegistries: [...transport.insecure],
+    tls: transport.tls,
+    concurrencyByHost: transport.concurrency,
   });
-  return client;
+  const offline = options.offline || config.cache.offline === true;
+  const store = config.cache.disabled ? undefined : fileCacheStore(options.cacheDir ?? config.cache.dir ?? defaultCacheDir(env), { onUnavailable: warn });
+  const cached = withCache(client, { store, offline });
+
+  // A broken spec.registries[] entry or certSecretRef fails the repositories on that host only.
+  const guard = <T>(repo: ImageRepository, call: () => Promise<T>): Promise<T> => {
+    const problem = transport.problems.get(repo.apiHost);
+    if (problem === undefined) return call();
+    return Promise.reject(new RegistryError(problem, { method: 'GET', url: '', registry: repo.registry, repository: repo.repository }));
+  };
+  return {
+    listTags: (repo, hints) => guard(repo, () => cached.listTags(repo, hints)),
+    resolveDigest: (repo, tag, hints) => guard(repo, () => cached.resolveDigest(repo, tag, hints)),
+    getJson: (repo, path, opts) => guard(repo, () => cached.getJson(repo, path, opts)),
+    notices: (): RegistryNotice[] => [...access.notices, ...cached.notices()],
+    requestCount: () => cached.requestCount(),
+    close: () => cached.close(),
+  };
 }

@@ -74,12 +74,17 @@ ${policy.replace(/\n$/, '').split('\n').map((l) => `    ${l}`).join('\n')}
 ${extra}`;
 }
 
-/** Environment that isolates a run from the developer's own credentials and cache. */
+let isolatedRuns = 0;
+
+/**
+ * Environment that isolates a run from the developer's own credentials and cache, and from the
+ * cache of every other run (a test that wants a warm cache passes `--cache-dir` itself).
+ */
 export function isolatedEnv(dir: string): NodeJS.ProcessEnv {
   return {
     DOCKER_CONFIG: `${dir}/docker`,
     REGISTRY_AUTH_FILE: `${dir}/auth.json`,
-    XDG_CACHE_HOME: `${dir}/cache`,
+    XDG_CACHE_HOME: `${dir}/cache-${process.pid}-${++isolatedRuns}`,
     XDG_RUNTIME_DIR: `${dir}/run`,
     HOME: dir,
   };

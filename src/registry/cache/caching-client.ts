@@ -1,0 +1,108 @@
+/**
+ * Tag lists and tag → digest answers kept across runs, as a decorator of the registry client.
+ *
+ * - Tag lists are reused while younger than the policy's interval (`maxAgeMs`, Flux's scan
+ *   interval); `maxAgeMs: 0` lists again.
+ * - A digest asked for as immutable (`mutable: false`) is answered from the cache forever; a
+ *   mutable one is asked again, conditionally (`If-None-Match` with the stored ETag), so an
+ *   unchanged tag costs a 304 and no body.
+ * - Offline, everything comes from the cache and a miss is an error that says how to fix it.
+ *
+ * Entries hold tags, digests and ETags only: nothing from the keychain or the token exchange.
+ */
+import { RegistryError } from '../errors.js';
+import type { DigestLookup, RegistryClientHandle } from '../client.js';
+import type { ImageRepository } from '../types.js';
+import type { CacheStore } from './store.js';
+
+export interface CachingOptions {
+  /** Undefined: no persistent cache (the in-run memo still applies). */
+  store: CacheStore | undefined;
+  offline: boolean;
+  /** For a caller that gives no `maxAgeMs`. Default one minute, the inline-policy interval. */
+  defaultMaxAgeMs?: number;
+  now?: () => number;
+}
+
+interface CachedTags {
+  tags: string[];
+}
+
+interface CachedDigest {
+  digest: string;
+  etag?: string;
+}
+
+export class OfflineCacheMissError extends RegistryError {
+  override name = 'OfflineCacheMissError';
+}
+
+const repoName = (repo: ImageRepository) => `${repo.registry}/${repo.repository}`;
+
+function offlineMiss(repo: ImageRepository, what: string): OfflineCacheMissError {
+  return new OfflineCacheMissError(`offline: ${what} is not in the cache; run once online to fill it`, {
+    method: 'GET',
+    url: '',
+    registry: repo.registry,
+    repository: repo.repository,
+  });
+}
+
+export function withCache(inner: RegistryClientHandle, options: CachingOptions): RegistryClientHandle {
+  const { store, offline } = options;
+  const now = options.now ?? Date.now;
+  const defaultMaxAge = options.defaultMaxAgeMs ?? 60_000;
+  const digests = new Map<string, Promise<string>>();
+
+  const listTags = async (repo: ImageRepository, maxAgeMs: number): Promise<string[]> => {
+    const key = `tags ${repoName(repo)}`;
+    const cached = await store?.read<CachedTags>(key);
+    const usable = cached && Array.isArray(cached.value.tags) ? cached : undefined;
+    if (offline) {
+      if (usable) return [...usable.value.tags];
+      throw offlineMiss(repo, `the tag list of ${repo.written}`);
+    }
+    if (usable && now() - usable.storedAt < maxAgeMs) return [...usable.value.tags];
+    // The inner client lists a repository once per run, so a second refresh in one run is free.
+    const tags = await inner.listTags(repo);
+    await store?.write<CachedTags>(key, { tags });
+    return tags;
+  };
+
+  const resolveDigest = async (repo: ImageRepository, tag: string, mutable: boolean): Promise<string> => {
+    const key = `digest ${repoName(repo)}:${tag}`;
+    const cached = await store?.read<CachedDigest>(key);
+    const usable = cached && typeof cached.value.digest === 'string' ? cached.value : undefined;
+    if (offline) {
+      if (usable) return usable.digest;
+      throw offlineMiss(repo, `the digest of ${repo.written}:${tag}`);
+    }
+    if (usable && !mutable) return usable.digest;
+    const found: DigestLookup = await inner.lookupDigest(repo, tag, usable?.etag ? { ifNoneMatch: usable.etag } : {});
+    if (found.notModified) return usable!.digest;
+    await store?.write<CachedDigest>(key, { digest: found.digest, ...(found.etag ? { etag: found.etag } : {}) });
+    return found.digest;
+  };
+
+  return {
+    listTags: (repo, hints) => listTags(repo, hints?.maxAgeMs ?? defaultMaxAge),
+    resolveDigest(repo, tag, hints) {
+      // One run, one answer per tag, however many markers ask.
+      const key = `${repoName(repo)}:${tag}`;
+      let pending = digests.get(key);
+      if (!pending) digests.set(key, (pending = resolveDigest(repo, tag, hints?.mutable ?? true)));
+      return pending;
+    },
+    lookupDigest: (repo, tag, opts) => {
+      if (offline) return Promise.reject(offlineMiss(repo, `the digest of ${repo.written}:${tag}`));
+      return inner.lookupDigest(repo, tag, opts);
+    },
+    getJson: (repo, path, opts) => {
+      if (offline) return Promise.reject(offlineMiss(repo, `GET ${path} on ${repo.apiHost}`));
+      return inner.getJson(repo, path, opts);
+    },
+    notices: () => inner.notices(),
+    requestCount: () => inner.requestCount(),
+    close: () => inner.close(),
+  };
+}
