@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runKrm } from './krm/run.js';
+import { startProgress } from './cli/progress.js';
+import { formatSummary, secondsSince } from './cli/summary.js';
 import { formatResult } from './krm/results.js';
 import { createRunRegistry, type RunRegistry } from './setup/registry.js';
 
@@ -75,24 +77,32 @@ async function runKrmMode(options: { offline: boolean; cacheDir?: string }): Pro
   const started = performance.now();
   const input = await readStdin();
   let registry: RunRegistry | undefined;
+  const progress = startProgress({
+    stream: process.stderr,
+    describe: () => `apply-image-policies: resolving… ${registry?.requestCount() ?? 0} registry requests, ${secondsSince(started).toFixed(1)}s`,
+  });
   const outcome = await runKrm(input, {
     registryFor: (config, sources) => {
       registry = createRunRegistry(config, sources, options);
       return registry;
     },
-  });
+  }).finally(() => progress.stop());
   await registry?.close();
-  const requests = (): number => registry?.requestCount() ?? 0;
   process.stdout.write(outcome.stdout);
   for (const line of outcome.diagnostics) process.stderr.write(`apply-image-policies: ${line}\n`);
   for (const result of outcome.results) {
     if (result.severity !== 'info') process.stderr.write(`${formatResult(result)}\n`);
   }
-  const errors = outcome.results.filter((r) => r.severity === 'error').length + (outcome.stdout === '' ? 1 : 0);
-  const seconds = ((performance.now() - started) / 1000).toFixed(2);
-  process.stderr.write(
-    `apply-image-policies: ${outcome.stats.sites} marked field${outcome.stats.sites === 1 ? '' : 's'}, ${outcome.stats.pinned} pinned, ${outcome.stats.unchanged} unchanged, ${errors} error${errors === 1 ? '' : 's'}, ${requests()} registry request${requests() === 1 ? '' : 's'}, ${seconds}s\n`,
-  );
+  const summary = formatSummary({
+    sites: outcome.stats.sites,
+    changed: outcome.stats.pinned,
+    unchanged: outcome.stats.unchanged,
+    // Unreadable input yields no results, only a diagnostic; it is still an error.
+    errors: outcome.results.filter((r) => r.severity === 'error').length + (outcome.stdout === '' ? 1 : 0),
+    requests: registry?.requestCount() ?? 0,
+    seconds: secondsSince(started),
+  });
+  process.stderr.write(`${summary}\n`);
   return outcome.exitCode;
 }
 

@@ -1,5 +1,5 @@
 import { readdir, stat } from 'node:fs/promises';
-import { basename, join, relative } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 
 /** Flux's image automation reads the same files: YAML by extension, plus kustomize's `Kustomization`. */
 export function isManifestFile(path: string): boolean {
@@ -10,20 +10,24 @@ export function isManifestFile(path: string): boolean {
 const SKIPPED_DIRECTORIES = new Set(['.git', 'node_modules', '.hg', '.svn']);
 
 /**
- * Expands the paths a user (or pre-commit) gave into manifest files. A file named
- * explicitly is taken whatever its extension: the user asked for it.
+ * Expands the paths a user (or pre-commit) gave into manifest files, each once however it was
+ * spelled (`a.yaml`, `./a.yaml`, a folder holding it): two copies of one file would be written
+ * twice. A file named explicitly is taken whatever its extension: the user asked for it.
  */
 export async function expandPaths(paths: readonly string[]): Promise<string[]> {
-  const found = new Set<string>();
+  const found = new Map<string, string>();
+  const add = (path: string): void => {
+    if (!found.has(resolve(path))) found.set(resolve(path), path);
+  };
   for (const path of paths) {
     const info = await stat(path);
     if (info.isDirectory()) {
-      for (const file of await walk(path)) found.add(file);
+      for (const file of await walk(path)) add(file);
     } else {
-      found.add(path);
+      add(path);
     }
   }
-  return [...found].sort();
+  return [...found.values()].sort();
 }
 
 async function walk(directory: string): Promise<string[]> {

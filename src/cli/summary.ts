@@ -1,0 +1,31 @@
+/**
+ * The one line both modes end with on stderr: enough to see at a glance whether a run did
+ * anything and what it cost, without reading results.
+ */
+export interface RunSummary {
+  sites: number;
+  /** Pinned (or, under --check, stale) fields. */
+  changed: number;
+  unchanged: number;
+  errors: number;
+  requests: number;
+  seconds: number;
+  check?: boolean;
+}
+
+function count(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : plural}`;
+}
+
+export function formatSummary(summary: RunSummary): string {
+  const prefix = summary.check ? 'apply-image-policies --check' : 'apply-image-policies';
+  return (
+    `${prefix}: ${count(summary.sites, 'marked field')}, ${summary.changed} ${summary.check ? 'stale' : 'pinned'}, ` +
+    `${summary.unchanged} unchanged, ${count(summary.errors, 'error')}, ${count(summary.requests, 'registry request')}, ` +
+    `${summary.seconds.toFixed(2)}s`
+  );
+}
+
+export function secondsSince(startedMs: number): number {
+  return (performance.now() - startedMs) / 1000;
+}
