@@ -106,13 +106,3 @@ describe.skipIf(!ready)('kubectl kustomize with the container transformer', () =
     expect(result.stdout).not.toContain('@sha256:');
   });
 });
-
-// Keep the example's files in step with the README that quotes them.
-describe('examples/kustomize-transformer README', () => {
-  it('quotes the transformer config and the expected output verbatim', () => {
-    const readme = readFileSync(join(EXAMPLE_DIR, 'README.md'), 'utf8');
-    for (const file of ['pin-images.yaml', 'kustomization.yaml', 'expected-output.yaml']) {
-      expect(readme, file).toContain(readFileSync(join(EXAMPLE_DIR, file), 'utf8'));
-    }
-  });
-});
