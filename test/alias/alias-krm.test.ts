@@ -90,7 +90,7 @@ describe.skipIf(!registryAvailable())('aliasOf: pin the tag a rolling tag points
     );
     const out = await run([item], config);
     expect(out.stderr).not.toContain('[error]');
-    expect(out.code).toBe(0);
+    expect(out.code, out.stderr).toBe(0);
     expect(out.stdout).toContain(`image: ${host}/team/web:sha-3f2a9c1@${build.digest} # {"$imagepolicy": "flux-system:web"}`);
     expect(out.stdout).toContain(`value: sha-3f2a9c1 # {"$imagepolicy": "flux-system:web:tag"}`);
   });
@@ -112,7 +112,7 @@ describe.skipIf(!registryAvailable())('aliasOf: pin the tag a rolling tag points
 `,
     );
     const out = await run([item], config);
-    expect(out.code).toBe(0);
+    expect(out.code, out.stderr).toBe(0);
     expect(out.stdout).toContain(`image: ${host}/team/api:build-12@${build.digest} # {"$imagepolicy": "flux-system:api-numerical"}`);
     expect(out.stdout).toContain(`image: ${host}/team/api:build-7@${build.digest} # {"$imagepolicy": "flux-system:api-alphabetical"}`);
   });
@@ -122,13 +122,13 @@ describe.skipIf(!registryAvailable())('aliasOf: pin the tag a rolling tag points
     const config = aliasConfig([{ name: 'mover', image: `${host}/team/mover`, body: `filterTags:\n  pattern: ${SHA_TAG}\naliasOf:\n  tag: latest` }]);
     const item = pod('mover', `  - name: mover\n    image: ${host}/team/mover:none # {"$imagepolicy": "flux-system:mover"}\n`);
     const before = await run([item], config);
-    expect(before.code).toBe(0);
+    expect(before.code, before.stderr).toBe(0);
     expect(before.stdout).toContain(`${host}/team/mover:sha-1111111@${first.digest}`);
 
     const second = await pushBuild('team/mover', ['sha-2222222']);
     await tagExisting(registry, 'team/mover', second, 'latest');
     const after = await run([item.replace(`${host}/team/mover:none`, `${host}/team/mover:sha-1111111@${first.digest}`)], config);
-    expect(after.code).toBe(0);
+    expect(after.code, after.stderr).toBe(0);
     expect(after.stdout).toContain(`image: ${host}/team/mover:sha-2222222@${second.digest} # {"$imagepolicy": "flux-system:mover"}`);
     const info = resultsOf(after.stdout).find((r) => r.severity === 'info');
     expect(info?.message).toContain(`sha-1111111@${first.digest} → ${host}/team/mover:sha-2222222@${second.digest}`);
@@ -142,7 +142,7 @@ describe.skipIf(!registryAvailable())('aliasOf: pin the tag a rolling tag points
     const item = pod('lonely', `  - name: lonely\n    image: ${host}/team/lonely:keep-me # {"$imagepolicy": "flux-system:lonely"}\n`);
     const input = resourceList([item], config);
     const out = await run([item], config);
-    expect(out.code).toBe(1);
+    expect(out.code, out.stderr).toBe(1);
     expect(out.stdout).toContain(`image: ${host}/team/lonely:keep-me # {"$imagepolicy": "flux-system:lonely"}`);
     expect((parse(out.stdout) as { items: unknown[] }).items).toEqual((parse(input) as { items: unknown[] }).items);
     const errors = resultsOf(out.stdout).filter((r) => r.severity === 'error');
@@ -161,7 +161,7 @@ describe.skipIf(!registryAvailable())('aliasOf: pin the tag a rolling tag points
     const config = aliasConfig([{ name: 'multi', image: `${host}/team/multi`, body: `filterTags:\n  pattern: ${SHA_TAG}\naliasOf:\n  tag: latest` }]);
     const item = pod('multi', `  - name: multi\n    image: ${host}/team/multi # {"$imagepolicy": "flux-system:multi"}\n`);
     const out = await run([item], config);
-    expect(out.code).toBe(0);
+    expect(out.code, out.stderr).toBe(0);
     expect(out.stdout).toContain(`image: ${host}/team/multi:sha-abcdef0@${index.digest} #`);
   });
 
@@ -169,7 +169,7 @@ describe.skipIf(!registryAvailable())('aliasOf: pin the tag a rolling tag points
     const build = await pushBuild('team/plain', ['latest', 'sha-1234567']);
     const config = aliasConfig([{ name: 'plain', image: `${host}/team/plain`, body: `policy:\n  alphabetical:\n    order: asc\nfilterTags:\n  pattern: '^latest$'` }]);
     const out = await run([pod('plain', `  - name: plain\n    image: ${host}/team/plain # {"$imagepolicy": "flux-system:plain"}\n`)], config);
-    expect(out.code).toBe(0);
+    expect(out.code, out.stderr).toBe(0);
     expect(out.stdout).toContain(`image: ${host}/team/plain:latest@${build.digest} #`);
   });
 
@@ -195,7 +195,7 @@ describe.skipIf(!registryAvailable())('aliasOf: pin the tag a rolling tag points
       expect(ranked.indexOf(ALIAS)).toBe(3);
       proxy.clear();
       const out = await run([item], config);
-      expect(out.code).toBe(0);
+      expect(out.code, out.stderr).toBe(0);
       expect(out.stdout).toContain(`${host}/team/count:${ALIAS}@${build.digest}`);
       expect(proxy.count({ method: 'GET', path: '/v2/team/count/tags/list' })).toBe(1);
       // latest, then ranks 0–3 (the winner), then min(rank, window − 1) = 3 already in flight.
@@ -207,7 +207,7 @@ describe.skipIf(!registryAvailable())('aliasOf: pin the tag a rolling tag points
       await pushBuild('team/count', ['latest']);
       proxy.clear();
       const out = await run([item], config);
-      expect(out.code).toBe(1);
+      expect(out.code, out.stderr).toBe(1);
       expect(resultsOf(out.stdout).map((r) => r.message).join('\n')).toContain('checked 21 candidate tags');
       expect(manifestHeads()).toBe(1 + 21);
       expect(proxy.count({ method: 'GET', path: '/v2/team/count/tags/list' })).toBe(1);
