@@ -62,8 +62,7 @@ export async function runKrm(input: string, deps: KrmRunDependencies): Promise<K
   if (problems.length > 0) return fail(problems);
 
   const { rules, problems: ruleProblems } = compileImageRules(config);
-  const ruleErrors = [...ruleProblems, ...imageRuleProblems(rules, policies)];
-  if (ruleErrors.length > 0) return fail(ruleErrors);
+  if (ruleProblems.length > 0) return fail(ruleProblems);
 
   // Comments Flux would ignore (broken JSON, a marker above a key) look managed but are not.
   const ignoredMarkers: KrmResult[] = [];
@@ -74,6 +73,8 @@ export async function runKrm(input: string, deps: KrmRunDependencies): Promise<K
     return [...marked, ...imageFieldSites(item.node, item.object, context, rules, marked)];
   });
   stats.sites = writable.length;
+  const ruleErrors = imageRuleProblems(rules, policies, writable);
+  if (ruleErrors.length > 0) return fail(ruleErrors);
   const warnings = [...ignoredMarkers, ...unusedImageRules(rules, writable)];
   if (writable.length === 0) return { stdout: list.render(warnings), exitCode: 0, results: warnings, diagnostics: [], stats };
 

@@ -112,11 +112,17 @@ export function compileImageRules(config: Pick<FunctionConfig, 'images' | 'field
 
 /**
  * A rule whose policy is missing, or tracks another repository, would write some other image's
- * tag into the field; both are configuration errors, reported once per rule.
+ * tag into the field; both are errors, reported once per rule. Only rules that matched a field
+ * are checked: pre-commit passes a few files, and a rule for images elsewhere is not wrong.
  */
-export function imageRuleProblems(rules: ImageRules, policies: ReadonlyMap<string, PolicyDefinition>): KrmResult[] {
+export function imageRuleProblems(
+  rules: ImageRules,
+  policies: ReadonlyMap<string, PolicyDefinition>,
+  sites: readonly WritableSite[],
+): KrmResult[] {
+  const used = new Set(sites.map((w) => w.site.where.declaredBy));
   const problems: KrmResult[] = [];
-  for (const rule of rules.rules) {
+  for (const rule of rules.rules.filter((r) => used.has(r.declaredBy))) {
     const key = policyKey(rule.policy.namespace, rule.policy.name);
     const definition = policies.get(key);
     if (!definition) {

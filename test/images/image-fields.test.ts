@@ -174,12 +174,14 @@ describe('images rules: configuration problems', () => {
     expect(problems.every((p) => p.severity === 'error')).toBe(true);
   });
 
-  it('reports a rule whose policy is missing or tracks another repository', () => {
+  it('reports a rule that matched a field but whose policy is missing or tracks another repository', () => {
     const cfg = config({
       images: [
         { name: 'nginx', policy: 'flux-system:nginx' },
         { name: 'ghcr.io/org/app', policy: 'flux-system:other' },
         { name: 'redis', policy: 'flux-system:absent' },
+        // Matches nothing in these files (pre-commit may pass only some): not an error.
+        { name: 'busybox', policy: 'flux-system:elsewhere' },
       ],
       policies: [
         { name: 'nginx', image: 'docker.io/library/nginx', policy: { semver: { range: '1.x' } } },
@@ -188,7 +190,17 @@ describe('images rules: configuration problems', () => {
     });
     const { rules } = compileImageRules(cfg);
     const { policies } = collectPolicies([], cfg);
-    expect(imageRuleProblems(rules, policies).map((p) => p.message)).toEqual([
+    const { node, object } = objectOf(`apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - {name: a, image: nginx}
+  - {name: b, image: ghcr.io/org/app:1}
+  - {name: c, image: redis:7}
+`);
+    const sites = imageFieldSites(node, object, {}, rules);
+    expect(imageRuleProblems(rules, policies, sites).map((p) => p.message)).toEqual([
       'functionConfig spec.images[1] (name: ghcr.io/org/app) uses ImagePolicy flux-system/other, which tracks ghcr.io/org/other: its tags and digests belong to another repository',
       expect.stringMatching(/^functionConfig spec\.images\[2\] \(name: redis\) names ImagePolicy flux-system\/absent, which is not defined/),
     ]);

@@ -198,6 +198,8 @@ spec:
   containers:
   - name: app
     image: ${host}/team/app:1.0.0
+  - name: worker
+    image: ${host}/team/worker:1
 `;
     const wrongPolicy = config().replace('policy: flux-system:worker', 'policy: flux-system:stable');
     const missing = config().replace('policy: flux-system:app', 'policy: flux-system:nope');
