@@ -8,6 +8,8 @@
  * tag) digest fetched once, however many markers ask; concurrent callers share the request.
  */
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import { createBaseDispatcher, type ProxySettings, type TlsProfile } from './dispatcher.js';
 import { AuthError, RegistryError, describeErrorBody, redact, statusText } from './errors.js';
@@ -138,6 +140,30 @@ function isCertificateError(error: unknown): boolean {
   return false;
 }
 
+const MTLS_HINT =
+  ' (the registry closed the TLS connection; if it requires a client certificate, set certFile and keyFile for it in spec.registries[], or tls.crt and tls.key in the ImageRepository certSecretRef Secret)';
+
+function socketClosed(error: unknown): boolean {
+  for (let e: any = error; e; e = e.cause) if (e.code === 'UND_ERR_SOCKET' || e.code === 'ECONNRESET') return true;
+  return false;
+}
+
+/** Whether a TLS handshake with `host` completes, whatever happens after it. Certificates are not judged here. */
+function completesTlsHandshake(host: string, timeoutMs = 5000): Promise<boolean> {
+  const url = new URL(`https://${host}`);
+  return new Promise((resolve) => {
+    const name = url.hostname.replace(/^\[|\]$/g, '');
+    const socket = tlsConnect({ host: name, port: Number(url.port || 443), ...(isIP(name) ? {} : { servername: name }), rejectUnauthorized: false });
+    const done = (answer: boolean) => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('secureConnect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
 export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClientHandle {
   const keychain = options.keychain ?? anonymousKeychain;
   const pageSize = options.pageSize ?? 1000;
@@ -207,9 +233,10 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         await res.body.dump();
         return true;
       } catch (error) {
-        // A certificate we do not trust still proves the host speaks TLS: report that, rather
-        // than falling back to http and showing the user a baffling 400 from a TLS port.
-        return isCertificateError(error);
+        // A certificate we do not trust, or a server that hangs up after the handshake (mTLS
+        // without our certificate), still proves the host speaks TLS: report that, rather than
+        // falling back to http and showing the user a baffling 400 from a TLS port.
+        return isCertificateError(error) || (await completesTlsHandshake(host));
       }
     },
   });
@@ -241,7 +268,8 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     } catch (error) {
       const e = error as Error & { code?: string };
       const reason = e.message || e.code || String(error);
-      throw fail(`${method} ${url}: ${reason}`, where, error);
+      const hint = url.protocol === 'https:' && socketClosed(error) && !options.tls?.get(url.host.toLowerCase())?.cert ? MTLS_HINT : '';
+      throw fail(`${method} ${url}: ${reason}${hint}`, where, error);
     }
   };
 

@@ -85,7 +85,17 @@ export interface StartRegistryOptions {
    * Serve HTTPS. `cert`/`key` are PEM text (see {@link generateTestCertificate}). `ca` is the PEM the
    * harness trusts for its own requests; it defaults to `cert` (self-signed).
    */
-  tls?: { cert: string; key: string; ca?: string };
+  tls?: {
+    cert: string;
+    key: string;
+    ca?: string;
+    /**
+     * Require client certificates signed by this CA (distribution's `http.tls.clientcas`); the
+     * harness' own pushes present `clientCert`.
+     */
+    clientCa?: string;
+    clientCert?: { cert: string; key: string };
+  };
   /**
    * Require bearer tokens from an external token server (distribution's `auth.token`).
    * `rootCertBundle` is PEM text of the certificate(s) that sign the tokens. The harness cannot mint
@@ -227,7 +237,13 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Ru
     await writeFile(cert, opts.tls.cert);
     await writeFile(key, opts.tls.key, { mode: 0o600 });
     config.http.tls = { certificate: cert, key };
-    dispatcher = new Agent({ connect: { ca: opts.tls.ca ?? opts.tls.cert } });
+    if (opts.tls.clientCa) {
+      const clientCa = join(rootDir, 'client-ca.crt');
+      await writeFile(clientCa, opts.tls.clientCa);
+      config.http.tls.clientcas = [clientCa];
+    }
+    const client = opts.tls.clientCert;
+    dispatcher = new Agent({ connect: { ca: opts.tls.ca ?? opts.tls.cert, ...(client ? { cert: client.cert, key: client.key } : {}) } });
   }
   for (const [section, value] of Object.entries(opts.extraConfig ?? {})) {
     config[section] =
