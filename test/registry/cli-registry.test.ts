@@ -1,0 +1,213 @@
+/**
+ * The built CLI (KRM mode, as kpt runs it) against real registries: credentials, wrong
+ * credentials, a Secret bound to one ImageRepository, transient faults, and the cache across runs.
+ */
+import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fluxPolicy, fluxRepository, isolatedEnv, resourceList, runFn, type FnRun } from '../e2e/run-fn.js';
+import {
+  pushImage,
+  registryAvailable,
+  startProxy,
+  startRegistry,
+  startTokenServer,
+  type PushedImage,
+  type RunningProxy,
+  type RunningRegistry,
+  type RunningTokenServer,
+} from '../harness/registry.js';
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const PASSWORD = 'Sup3r-Secret-Passw0rd!';
+
+const pod = (policy: string, value = 'old') => `apiVersion: v1
+kind: Pod
+metadata: {name: ${policy}}
+spec:
+  containers:
+  - name: c
+    image: ${value} # {"$imagepolicy": "flux-system:${policy}"}
+`;
+
+const pinnedTo = (run: FnRun, image: string, digest: string) => expect(run.stdout).toContain(`image: ${image}@${digest} #`);
+
+function expectNoSecret(run: FnRun, ...secrets: string[]) {
+  for (const secret of secrets) {
+    for (const form of [secret, b64(secret)]) {
+      expect(run.stdout).not.toContain(form);
+      expect(run.stderr).not.toContain(form);
+    }
+  }
+}
+
+describe.skipIf(!registryAvailable())('the CLI reaching real registries', () => {
+  let home: string;
+  let basic: RunningRegistry;
+  let basicProxy: RunningProxy;
+  let ts: RunningTokenServer;
+  let token: RunningRegistry;
+  let open: RunningRegistry;
+  let openProxy: RunningProxy;
+  let basicImage: PushedImage;
+  let tokenImage: PushedImage;
+  let openImage: PushedImage;
+
+  beforeAll(async () => {
+    home = await mkdtemp(join(tmpdir(), 'aip-cli-registry-'));
+    basic = await startRegistry({ htpasswd: { user: 'deploy', pass: PASSWORD } });
+    basicProxy = await startProxy(basic.url);
+    ts = await startTokenServer({ users: [{ user: 'robot', pass: PASSWORD }] });
+    token = await startRegistry({ token: ts.registryAuth, authorize: ts.authorize });
+    open = await startRegistry();
+    openProxy = await startProxy(open.url);
+    basicImage = await pushImage(basic, 'private/app', { tags: ['1.0.0'] });
+    tokenImage = await pushImage(token, 'private/app', { tags: ['1.0.0'] });
+    openImage = await pushImage(open, 'public/app', { tags: ['1.0.0'] });
+  });
+  afterAll(async () => {
+    await basicProxy?.stop();
+    await openProxy?.stop();
+    await basic?.stop();
+    await token?.stop();
+    await ts?.stop();
+    await open?.stop();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  let runs = 0;
+  /** A fresh home per run, with a docker config.json holding `auths`. */
+  const envWith = async (auths: Record<string, unknown>) => {
+    const dir = join(home, `run-${runs++}`);
+    await mkdir(join(dir, 'docker'), { recursive: true });
+    await writeFile(join(dir, 'docker', 'config.json'), JSON.stringify({ auths }));
+    return isolatedEnv(dir);
+  };
+  const policy = (name: string, image: string, extra = '') => [fluxRepository(name, image, extra), fluxPolicy(name, name, 'semver:\n  range: 1.x')];
+
+  it('htpasswd (Basic) and token auth with credentials from config.json', async () => {
+    const env = await envWith({ [basic.host]: { auth: b64(`deploy:${PASSWORD}`) }, [token.host]: { username: 'robot', password: PASSWORD } });
+    const run = await runFn(
+      resourceList([...policy('basic', `${basic.host}/private/app`), ...policy('token', `${token.host}/private/app`), pod('basic'), pod('token')]),
+      { env },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    pinnedTo(run, `${basic.host}/private/app:1.0.0`, basicImage.digest);
+    pinnedTo(run, `${token.host}/private/app:1.0.0`, tokenImage.digest);
+    expect(ts.requests().some((r) => r.user === 'robot' && r.granted.includes('repository:private/app:pull'))).toBe(true);
+    expectNoSecret(run, PASSWORD);
+  });
+
+  it('wrong credentials: exit 1, a result naming the registry, the items unchanged, no secret anywhere', async () => {
+    const wrong = 'Wr0ng-But-Still-Secret';
+    const env = await envWith({ [basic.host]: { auth: b64(`deploy:${wrong}`) } });
+    const run = await runFn(resourceList([...policy('basic', `${basic.host}/private/app`), pod('basic')]), { env });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('image: old #');
+    expect(run.stdout).toMatch(new RegExp(`severity: error[\\s\\S]*${basic.host.replace(/\./g, '\\.')}/v2/private/app/tags/list[^\\n]*401 Unauthorized`));
+    expectNoSecret(run, wrong, `deploy:${wrong}`);
+  });
+
+  it("a Secret named by secretRef is used for that repository only, not for another policy's registry", async () => {
+    const secret = `apiVersion: v1
+kind: Secret
+type: kubernetes.io/dockerconfigjson
+metadata: {name: pull, namespace: flux-system}
+data:
+  .dockerconfigjson: ${b64(JSON.stringify({ auths: { [basicProxy.host]: { auth: b64(`deploy:${PASSWORD}`) }, [openProxy.host]: { auth: b64(`deploy:${PASSWORD}`) } } }))}
+`;
+    basicProxy.clear();
+    openProxy.clear();
+    // The other registry challenges like a private one: the Secret lists it too, but is not bound to it.
+    openProxy.setIntercept((e) => (e.headers.authorization ? undefined : { status: 401, headers: { 'www-authenticate': 'Basic realm="open"' } }));
+    const run = await runFn(
+      resourceList([
+        secret,
+        ...policy('bound', `${basicProxy.host}/private/app`, '  secretRef:\n    name: pull\n'),
+        ...policy('other', `${openProxy.host}/public/app`),
+        pod('bound'),
+        pod('other'),
+      ]),
+      { env: await envWith({}) },
+    );
+    openProxy.setIntercept(undefined);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`ImagePolicy flux-system/other (${openProxy.host}/public/app): GET http://${openProxy.host}/v2/public/app/tags/list?n=1000: 401 Unauthorized`);
+    expect(run.stderr).not.toContain('flux-system/bound');
+    expect(basicProxy.requests().some((e) => e.headers.authorization === `Basic ${b64(`deploy:${PASSWORD}`)}`)).toBe(true);
+    expect(openProxy.requests().length).toBeGreaterThan(0);
+    expect(openProxy.requests().filter((e) => e.headers.authorization !== undefined)).toEqual([]);
+    expectNoSecret(run, PASSWORD);
+  });
+
+  it('429 with Retry-After, then 503, then success: the run pins, with a bounded number of requests', async () => {
+    openProxy.clear();
+    let listings = 0;
+    openProxy.setIntercept((e) => {
+      if (!e.path.endsWith('/tags/list')) return undefined;
+      listings++;
+      if (listings === 1) return { status: 429, headers: { 'retry-after': '1' }, body: { errors: [{ code: 'TOOMANYREQUESTS', message: 'slow down' }] } };
+      if (listings === 2) return { status: 503, body: 'upstream unavailable' };
+      return undefined;
+    });
+    const run = await runFn(resourceList([...policy('flaky', `${openProxy.host}/public/app`), pod('flaky')]), { env: await envWith({}) });
+    openProxy.setIntercept(undefined);
+    expect(run.code, run.stderr).toBe(0);
+    pinnedTo(run, `${openProxy.host}/public/app:1.0.0`, openImage.digest);
+    expect(openProxy.requests().map((e) => `${e.method} ${e.status}`)).toEqual(['GET 429', 'GET 503', 'GET 200', 'HEAD 200']);
+    expect(run.stderr).toMatch(/, [1-6] registry requests,/);
+  });
+
+  describe('the cache across runs', () => {
+    let reg: RunningRegistry;
+    let proxy: RunningProxy;
+    let image: PushedImage;
+    let cacheDir: string;
+    beforeAll(async () => {
+      reg = await startRegistry({ htpasswd: { user: 'deploy', pass: PASSWORD } });
+      proxy = await startProxy(reg.url);
+      image = await pushImage(reg, 'team/app', { tags: ['1.0.0', '0.9.0'] });
+      cacheDir = join(home, 'shared-cache');
+    });
+    afterAll(async () => {
+      await proxy?.stop();
+      await reg?.stop();
+    });
+
+    const input = () => resourceList([...policy('cached', `${proxy.host}/team/app`), pod('cached')]);
+    const cachedRun = async (args: string[] = []) =>
+      runFn(input(), { args: ['--cache-dir', cacheDir, ...args], env: await envWith({ [proxy.host]: { auth: b64(`deploy:${PASSWORD}`) } }) });
+
+    it('a warm cache makes no tag-list request inside the interval', async () => {
+      const first = await cachedRun();
+      expect(first.code, first.stderr).toBe(0);
+      expect(proxy.count({ path: '/v2/team/app/tags/list' })).toBeGreaterThan(0);
+      proxy.clear();
+      const second = await cachedRun();
+      expect(second.code, second.stderr).toBe(0);
+      pinnedTo(second, `${proxy.host}/team/app:1.0.0`, image.digest);
+      expect(proxy.count({ path: '/v2/team/app/tags/list' })).toBe(0);
+    });
+
+    it('the cache holds no credential or token', async () => {
+      const files = await readdir(join(cacheDir, 'v1'));
+      expect(files.length).toBeGreaterThan(0);
+      for (const file of files) {
+        const text = await readFile(join(cacheDir, 'v1', file), 'utf8');
+        for (const form of [PASSWORD, b64(PASSWORD), b64(`deploy:${PASSWORD}`), 'Basic ', 'Bearer ']) expect(text).not.toContain(form);
+      }
+    });
+
+    it('--offline works with the registry stopped; a cold cache says to run once online', async () => {
+      await proxy.stop();
+      await reg.stop();
+      const offline = await cachedRun(['--offline']);
+      expect(offline.code, offline.stderr).toBe(0);
+      pinnedTo(offline, `${proxy.host}/team/app:1.0.0`, image.digest);
+      const cold = await runFn(input(), { args: ['--offline', '--cache-dir', join(home, 'cold-cache')], env: await envWith({}) });
+      expect(cold.code).toBe(1);
+      expect(cold.stdout).toContain('not in the cache; run once online');
+    });
+  });
+});
