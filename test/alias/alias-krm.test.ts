@@ -73,7 +73,9 @@ describe.skipIf(!registryAvailable())('aliasOf: pin the tag a rolling tag points
 
   /** One build of `repo`: its own digest, but the blobs every build shares, so a push is one manifest PUT. */
   const pushBuild = (repo: string, tags: string[]) => pushImage(registry, repo, { tags, seed: 'shared', annotations: { build: String(++builds) } });
-  const run = (items: string[], config: string) => runFn(resourceList(items, config), { env: isolatedEnv(home) });
+  /** Each run gets a cache of its own unless `cacheDir` is given, so counts are cold by default. */
+  const run = (items: string[], config: string, cacheDir?: string) =>
+    runFn(resourceList(items, config), { env: isolatedEnv(home), ...(cacheDir ? { args: ['--cache-dir', cacheDir] } : {}) });
 
   it('pins latest to the SHA tag on its digest, passing over decoy SHA tags that sort higher', async () => {
     const build = await pushBuild('team/web', ['sha-3f2a9c1', 'latest', '1.4.0']);
@@ -173,7 +175,7 @@ describe.skipIf(!registryAvailable())('aliasOf: pin the tag a rolling tag points
     expect(out.stdout).toContain(`image: ${host}/team/plain:latest@${build.digest} #`);
   });
 
-  describe('registry requests on the HEAD-per-tag path (cold cache)', () => {
+  describe('registry requests on the HEAD-per-tag path, cold and warm cache', () => {
     // 21 SHA candidates; under alphabetical asc (greatest first) the alias ranks 4th (index 3).
     const DECOYS = Array.from({ length: 20 }, (_, i) => shaTag(0x1000000 + i * 0x10000));
     const ALIAS = shaTag(0x1000000 + 16 * 0x10000 + 1);
@@ -189,28 +191,57 @@ describe.skipIf(!registryAvailable())('aliasOf: pin the tag a rolling tag points
     });
 
     const manifestHeads = () => proxy.count({ method: 'HEAD', path: /^\/v2\/team\/count\/manifests\// });
+    const tagLists = () => proxy.count({ method: 'GET', path: '/v2/team/count/tags/list' });
+    const cacheDir = () => join(home, 'shared-cache');
 
     it('stops at the winner: 1 tag list + 1 HEAD of latest + 4 ranked HEADs + 3 in flight, against 22 HEADs naively', async () => {
       const ranked = [...DECOYS, ALIAS].sort().reverse();
       expect(ranked.indexOf(ALIAS)).toBe(3);
       proxy.clear();
-      const out = await run([item], config);
+      const out = await run([item], config, cacheDir());
       expect(out.code, out.stderr).toBe(0);
       expect(out.stdout).toContain(`${host}/team/count:${ALIAS}@${build.digest}`);
-      expect(proxy.count({ method: 'GET', path: '/v2/team/count/tags/list' })).toBe(1);
+      expect(tagLists()).toBe(1);
       // latest, then ranks 0–3 (the winner), then min(rank, window − 1) = 3 already in flight.
       expect(manifestHeads()).toBe(1 + 4 + 3);
       expect(proxy.requests().filter((r) => r.path.startsWith('/v2/team/count/'))).toHaveLength(1 + 8);
     });
 
-    it('asks every candidate once when none matches, and says how many', async () => {
+    it('warm and unchanged: the cached tag list and candidate digests answer; only latest is asked (304)', async () => {
+      proxy.clear();
+      const out = await run([item], config, cacheDir());
+      expect(out.code, out.stderr).toBe(0);
+      expect(out.stdout).toContain(`${host}/team/count:${ALIAS}@${build.digest}`);
+      expect(tagLists()).toBe(0);
+      expect(proxy.requests().map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([`HEAD /v2/team/count/manifests/latest 304`]);
+    });
+
+    it('warm after latest moved to a tag the cached list lacks: the list is refreshed; each tag is asked once in its life', async () => {
+      const moved = shaTag(0x1000000 + 10 * 0x10000 + 1);
+      const next = await pushBuild('team/count', [moved]);
+      await tagExisting(registry, 'team/count', next, 'latest');
+      proxy.clear();
+      const out = await run([item], config, cacheDir());
+      expect(out.code, out.stderr).toBe(0);
+      expect(out.stdout).toContain(`${host}/team/count:${moved}@${next.digest}`);
+      expect(tagLists()).toBe(1);
+      // latest, then the 14 candidates the cold run never reached (ranks 7–20), then the new tag.
+      expect(manifestHeads()).toBe(1 + 14 + 1);
+
+      proxy.clear();
+      const again = await run([item], config, cacheDir());
+      expect(again.stdout).toContain(`${host}/team/count:${moved}@${next.digest}`);
+      expect(proxy.requests().map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([`HEAD /v2/team/count/manifests/latest 304`]);
+    });
+
+    it('cold, with no alias: every candidate asked once, and the error says how many', async () => {
       await pushBuild('team/count', ['latest']);
       proxy.clear();
       const out = await run([item], config);
       expect(out.code, out.stderr).toBe(1);
-      expect(resultsOf(out.stdout).map((r) => r.message).join('\n')).toContain('checked 21 candidate tags');
-      expect(manifestHeads()).toBe(1 + 21);
-      expect(proxy.count({ method: 'GET', path: '/v2/team/count/tags/list' })).toBe(1);
+      expect(resultsOf(out.stdout).map((r) => r.message).join('\n')).toContain('checked 22 candidate tags');
+      expect(manifestHeads()).toBe(1 + 22);
+      expect(tagLists()).toBe(1);
     });
   });
 });
