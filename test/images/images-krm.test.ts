@@ -103,6 +103,10 @@ spec:
   schedule: "@daily"
 `;
 
+  /** A Pod whose containers are `[name, image]` pairs; the image may carry a marker comment. */
+  const podWith = (...containers: [string, string][]): string =>
+    `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n${containers.map(([name, image]) => `  - name: ${name}\n    image: ${image}\n`).join('')}`;
+
   it('pins every matching container image in workloads and CronJobs, and nothing else', async () => {
     const input = resourceList([deployment(), cronJob()], config());
     const run = await runFn(input, { env: env() });
@@ -122,17 +126,10 @@ spec:
   });
 
   it('lets a marker take precedence over a rule on the same field', async () => {
-    const pod = `apiVersion: v1
-kind: Pod
-metadata:
-  name: p
-spec:
-  containers:
-  - name: pinned-by-marker
-    image: ${host}/team/app:1.0.0 # {"$imagepolicy": "flux-system:stable"}
-  - name: pinned-by-rule
-    image: ${host}/team/app:1.0.0
-`;
+    const pod = podWith(
+      ['pinned-by-marker', `${host}/team/app:1.0.0 # {"$imagepolicy": "flux-system:stable"}`],
+      ['pinned-by-rule', `${host}/team/app:1.0.0`],
+    );
     const run = await runFn(resourceList([pod], config()), { env: env() });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain(`image: ${host}/team/app:1.1.0@${stable.digest} # {"$imagepolicy": "flux-system:stable"}`);
@@ -166,17 +163,10 @@ spec:
 
   it('IfNotPresent keeps the digest already pinned to the chosen tag and asks the registry for none', async () => {
     const old = `sha256:${'0'.repeat(64)}`;
-    const pod = `apiVersion: v1
-kind: Pod
-metadata:
-  name: p
-spec:
-  containers:
-  - name: same-tag
-    image: ${host}/team/app:1.2.0@${old}
-  - name: older-tag
-    image: ${host}/team/worker:20240101@${old}
-`;
+    const pod = podWith(
+      ['same-tag', `${host}/team/app:1.2.0@${old}`],
+      ['older-tag', `${host}/team/worker:20240101@${old}`],
+    );
     proxy.clear();
     const run = await runFn(resourceList([pod], config('', 'IfNotPresent')), { env: env() });
     expect(run.code, run.stderr).toBe(0);
@@ -190,17 +180,7 @@ spec:
   });
 
   it('fails with the rule named when its policy is missing or tracks another repository, changing nothing', async () => {
-    const pod = `apiVersion: v1
-kind: Pod
-metadata:
-  name: p
-spec:
-  containers:
-  - name: app
-    image: ${host}/team/app:1.0.0
-  - name: worker
-    image: ${host}/team/worker:1
-`;
+    const pod = podWith(['app', `${host}/team/app:1.0.0`], ['worker', `${host}/team/worker:1`]);
     const wrongPolicy = config().replace('policy: flux-system:worker', 'policy: flux-system:stable');
     const missing = config().replace('policy: flux-system:app', 'policy: flux-system:nope');
     for (const [cfg, message] of [

@@ -1,10 +1,11 @@
 // kpt running the function image (podman runtime) against the real registry on 127.0.0.1:
 // `fn eval --image --network` and a Kptfile pipeline under `fn render --allow-network`.
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, ensureFunctionImageTimed, kptEnv, requireCommand, requirePodman, run } from '../container/podman.js';
+import { copyFixture } from '../kustomize/copy-fixture.js';
 import { pushImage, registryAvailable, startRegistry, type PushedImage, type RunningRegistry } from '../harness/registry.js';
 
 const PACKAGE_DIR = join(REPO_ROOT, 'test/kpt-container/package');
@@ -40,15 +41,8 @@ describe.skipIf(!ready)('kpt with the function image', () => {
   });
 
   /** The committed package (docs/kustomize.md quotes it) with its registry pointed at the harness. */
-  function packageCopy(name: string, registryHost = host): string {
-    const dir = join(workDir, name);
-    cpSync(PACKAGE_DIR, dir, { recursive: true });
-    for (const file of readdirSync(dir)) {
-      const path = join(dir, file);
-      writeFileSync(path, readFileSync(path, 'utf8').replaceAll(PACKAGE_REGISTRY, registryHost));
-    }
-    return dir;
-  }
+  const packageCopy = (name: string, registryHost = host): string =>
+    copyFixture(PACKAGE_DIR, join(workDir, name), { named: PACKAGE_REGISTRY, actual: registryHost });
   const original = (file: string): string => readFileSync(join(PACKAGE_DIR, file), 'utf8').replaceAll(PACKAGE_REGISTRY, host);
   const pinnedDeployment = (): string =>
     original('deployment.yaml')

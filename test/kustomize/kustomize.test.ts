@@ -1,11 +1,12 @@
 // kustomize with the function image as a container transformer (real /usr/bin/kubectl, kustomize
 // v5.5, podman behind a `docker` wrapper) against the real registry on 127.0.0.1.
-import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, ensureFunctionImageTimed, kustomizeEnv, requireCommand, requirePodman, run } from '../container/podman.js';
 import { CLI } from '../e2e/run-fn.js';
+import { copyFixture } from './copy-fixture.js';
 import { pushImage, registryAvailable, startRegistry, type PushedImage, type RunningRegistry } from '../harness/registry.js';
 
 const EXAMPLE_DIR = join(REPO_ROOT, 'examples/kustomize-transformer');
@@ -38,15 +39,8 @@ describe.skipIf(!ready)('kubectl kustomize with the container transformer', () =
   });
 
   /** The example with its registry pointed at the harness; every other byte as committed. */
-  function exampleCopy(name: string): string {
-    const dir = join(workDir, name);
-    cpSync(EXAMPLE_DIR, dir, { recursive: true });
-    for (const file of readdirSync(dir)) {
-      const path = join(dir, file);
-      writeFileSync(path, readFileSync(path, 'utf8').replaceAll(EXAMPLE_REGISTRY, registry.host));
-    }
-    return dir;
-  }
+  const exampleCopy = (name: string): string =>
+    copyFixture(EXAMPLE_DIR, join(workDir, name), { named: EXAMPLE_REGISTRY, actual: registry.host });
 
   const kustomize = (dir: string, ...flags: string[]) =>
     run('kubectl', ['kustomize', '--enable-alpha-plugins', ...flags, dir], { env: kustomizeEnv(), timeout: 120_000 });
