@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv, runFn, type FnRun } from '../e2e/run-fn.js';
 import { pushImage, registryAvailable, startRegistry, type PushedImage, type RunningRegistry } from '../harness/registry.js';
 import { hugeTagList, startFaultProxy, type Fault, type FaultProxy, type FaultRequest } from './fault-proxy.js';
@@ -17,55 +17,53 @@ import { expectKrmFailureKeepsInput, expectTreeUnchanged, resultsOf, snapshotTre
 const TAGS_LIST = /\/tags\/list$/;
 const MANIFEST = /\/manifests\//;
 
-describe.skipIf(!registryAvailable())('registry faults: the run ends cleanly and loses nothing', () => {
+// Each case has its own proxy in front of the one registry, so the cases (mostly waiting on
+// backoff and process start) run side by side.
+describe.skipIf(!registryAvailable()).concurrent('registry faults: the run ends cleanly and loses nothing', () => {
   let registry: RunningRegistry;
-  let proxy: FaultProxy;
-  /** A second host that a hostile Link points to; it must never be asked. */
-  let elsewhere: FaultProxy;
   let newest: PushedImage;
   let home: string;
+  const proxies: FaultProxy[] = [];
 
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'aip-faults-'));
     registry = await startRegistry();
     await pushImage(registry, 'team/app', { tags: ['1.0.0', '0.9.0'], kind: 'oci' });
     newest = await pushImage(registry, 'team/app', { tags: ['1.1.0'], kind: 'oci' });
-    proxy = await startFaultProxy(registry.url);
-    elsewhere = await startFaultProxy(registry.url);
   });
   afterAll(async () => {
-    await proxy?.stop();
-    await elsewhere?.stop();
+    await Promise.all(proxies.map((p) => p.stop()));
     await registry?.stop();
     rmSync(home, { recursive: true, force: true });
   });
-  beforeEach(() => {
-    proxy.setFault(undefined);
-    proxy.clear();
-    elsewhere.clear();
-  });
+
+  const faultyProxy = async (rule?: (request: FaultRequest) => Fault | undefined): Promise<FaultProxy> => {
+    const proxy = await startFaultProxy(registry.url);
+    proxies.push(proxy);
+    proxy.setFault(rule);
+    return proxy;
+  };
 
   let runs = 0;
   const env = (): NodeJS.ProcessEnv => isolatedEnv(join(home, `run-${runs++}`));
-  const host = (): string => proxy.host;
 
-  const runKrm = async (): Promise<{ run: FnRun; input: string }> => {
-    const input = krmInput(host());
+  const runKrm = async (proxy: FaultProxy): Promise<{ run: FnRun; input: string }> => {
+    const input = krmInput(proxy.host);
     return { run: await runFn(input, { env: env() }), input };
   };
 
-  const runFiles = async (): Promise<{ run: FnRun; dir: string; before: Map<string, Buffer> }> => {
-    const dir = writePackage(mkdtempSync(join(home, 'pkg-')), host());
+  const runFiles = async (proxy: FaultProxy): Promise<{ run: FnRun; dir: string; before: Map<string, Buffer> }> => {
+    const dir = writePackage(mkdtempSync(join(home, 'pkg-')), proxy.host);
     const before = snapshotTree(dir);
     const run = await runFn('', { args: [dir], env: env(), cwd: dir });
     return { run, dir, before };
   };
 
   /** Both modes fail with `error`, and neither loses or half-writes anything. */
-  const expectBothModesFail = async (error: RegExp): Promise<void> => {
-    const krm = await runKrm();
+  const expectBothModesFail = async (proxy: FaultProxy, error: RegExp): Promise<void> => {
+    const krm = await runKrm(proxy);
     expectKrmFailureKeepsInput(krm.run, krm.input, error);
-    const files = await runFiles();
+    const files = await runFiles(proxy);
     expect(files.run.code, files.run.stderr).toBe(2);
     expect(files.run.stderr).toMatch(error);
     expect(files.run.stderr).toContain('no file was changed');
@@ -73,13 +71,13 @@ describe.skipIf(!registryAvailable())('registry faults: the run ends cleanly and
   };
 
   /** Both modes pin the field to the newest 1.x tag and its real digest. */
-  const expectBothModesPin = async (): Promise<void> => {
-    const krm = await runKrm();
+  const expectBothModesPin = async (proxy: FaultProxy): Promise<void> => {
+    const krm = await runKrm(proxy);
     expect(krm.run.code, krm.run.stderr).toBe(0);
-    expect(krm.run.stdout).toContain(pinned(host(), '1.1.0', newest.digest));
-    const files = await runFiles();
+    expect(krm.run.stdout).toContain(pinned(proxy.host, '1.1.0', newest.digest));
+    const files = await runFiles(proxy);
     expect(files.run.code, files.run.stderr).toBe(0);
-    expect(readFileSync(join(files.dir, 'apps', 'web.yaml'), 'utf8')).toContain(pinned(host(), '1.1.0', newest.digest));
+    expect(readFileSync(join(files.dir, 'apps', 'web.yaml'), 'utf8')).toContain(pinned(proxy.host, '1.1.0', newest.digest));
   };
 
   const onlyFirst = (n: number, match: RegExp, fault: Fault) => {
@@ -89,35 +87,34 @@ describe.skipIf(!registryAvailable())('registry faults: the run ends cleanly and
 
   describe('faults that heal', () => {
     it('a slow registry (150 ms before every answer) still pins', async () => {
-      proxy.setFault(() => ({ kind: 'delay', ms: 150 }));
-      await expectBothModesPin();
+      const proxy = await faultyProxy(() => ({ kind: 'delay', ms: 150 }));
+      await expectBothModesPin(proxy);
     });
 
     it('a connection reset before the answer is retried and the run pins', async () => {
       const resetTags = onlyFirst(1, TAGS_LIST, { kind: 'reset' });
       const resetManifest = onlyFirst(1, MANIFEST, { kind: 'reset' });
-      proxy.setFault((r) => resetTags(r) ?? resetManifest(r));
-      const { run } = await runKrm();
+      const proxy = await faultyProxy((r) => resetTags(r) ?? resetManifest(r));
+      const { run } = await runKrm(proxy);
       expect(run.code, run.stderr).toBe(0);
-      expect(run.stdout).toContain(pinned(host(), '1.1.0', newest.digest));
+      expect(run.stdout).toContain(pinned(proxy.host, '1.1.0', newest.digest));
       expect(proxy.requests().filter((r) => TAGS_LIST.test(r.path))).toHaveLength(2);
     });
 
     it('a short 429 burst with Retry-After is waited out and the run pins', async () => {
-      proxy.setFault(onlyFirst(1, TAGS_LIST, { kind: 'respond', status: 429, headers: { 'retry-after': '1' }, body: '{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}' }));
-      const { run } = await runKrm();
+      const proxy = await faultyProxy(onlyFirst(1, TAGS_LIST, { kind: 'respond', status: 429, headers: { 'retry-after': '1' }, body: '{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}' }));
+      const { run } = await runKrm(proxy);
       expect(run.code, run.stderr).toBe(0);
-      expect(run.stdout).toContain(pinned(host(), '1.1.0', newest.digest));
+      expect(run.stdout).toContain(pinned(proxy.host, '1.1.0', newest.digest));
       expect(proxy.requests().filter((r) => TAGS_LIST.test(r.path))).toHaveLength(2);
     });
 
     it('a malformed Docker-Content-Digest is not trusted: the manifest is fetched and hashed instead', async () => {
       for (const wrong of ['sha256:abc', 'SHA256:' + 'A'.repeat(64), 'md5:d41d8cd98f00b204e9800998ecf8427e', 'garbage']) {
-        proxy.clear();
-        proxy.setFault((r) => (r.method === 'HEAD' && MANIFEST.test(r.path) ? { kind: 'rewrite-headers', headers: { 'docker-content-digest': wrong } } : undefined));
-        const { run } = await runKrm();
+        const proxy = await faultyProxy((r) => (r.method === 'HEAD' && MANIFEST.test(r.path) ? { kind: 'rewrite-headers', headers: { 'docker-content-digest': wrong } } : undefined));
+        const { run } = await runKrm(proxy);
         expect(run.code, run.stderr).toBe(0);
-        expect(run.stdout).toContain(pinned(host(), '1.1.0', newest.digest));
+        expect(run.stdout).toContain(pinned(proxy.host, '1.1.0', newest.digest));
         expect(run.stdout).not.toContain(wrong);
         expect(proxy.requests().filter((r) => r.method === 'GET' && MANIFEST.test(r.path))).toHaveLength(1);
       }
@@ -127,65 +124,67 @@ describe.skipIf(!registryAvailable())('registry faults: the run ends cleanly and
       // Checking it would cost a manifest GET per tag, which Docker Hub counts against its pull
       // limit; go-containerregistry (Flux) does not check it either. docs/reliability.md says so.
       const claimed = `sha256:${'f'.repeat(64)}`;
-      proxy.setFault((r) => (r.method === 'HEAD' && MANIFEST.test(r.path) ? { kind: 'rewrite-headers', headers: { 'docker-content-digest': claimed } } : undefined));
-      const { run } = await runKrm();
+      const proxy = await faultyProxy((r) => (r.method === 'HEAD' && MANIFEST.test(r.path) ? { kind: 'rewrite-headers', headers: { 'docker-content-digest': claimed } } : undefined));
+      const { run } = await runKrm(proxy);
       expect(run.code, run.stderr).toBe(0);
-      expect(run.stdout).toContain(pinned(host(), '1.1.0', claimed));
+      expect(run.stdout).toContain(pinned(proxy.host, '1.1.0', claimed));
       expect(proxy.requests().filter((r) => r.method === 'GET' && MANIFEST.test(r.path))).toHaveLength(0);
     });
   });
 
   describe('faults that fail the run', () => {
     it('connection resets on every try: bounded retries, then a clear error', async () => {
-      proxy.setFault((r) => (TAGS_LIST.test(r.path) ? { kind: 'reset' } : undefined));
-      await expectBothModesFail(/tags\/list.*(ECONNRESET|socket|closed|reset)/i);
+      const proxy = await faultyProxy((r) => (TAGS_LIST.test(r.path) ? { kind: 'reset' } : undefined));
+      await expectBothModesFail(proxy, /tags\/list.*(ECONNRESET|socket|closed|reset)/i);
       // Bounded: a few tries per run, not a spin.
       expect(proxy.requests().filter((r) => TAGS_LIST.test(r.path)).length).toBeLessThanOrEqual(10);
     });
 
     it('a reset in the middle of the tag list body', async () => {
-      proxy.setFault((r) => (TAGS_LIST.test(r.path) ? { kind: 'reset-mid-body', afterBytes: 20 } : undefined));
-      await expectBothModesFail(/tags\/list/);
+      const proxy = await faultyProxy((r) => (TAGS_LIST.test(r.path) ? { kind: 'reset-mid-body', afterBytes: 20 } : undefined));
+      await expectBothModesFail(proxy, /tags\/list/);
     });
 
     it('a tag list cut short of its Content-Length', async () => {
-      proxy.setFault((r) => (TAGS_LIST.test(r.path) ? { kind: 'truncate', afterBytes: 20 } : undefined));
-      await expectBothModesFail(/tags\/list/);
+      const proxy = await faultyProxy((r) => (TAGS_LIST.test(r.path) ? { kind: 'truncate', afterBytes: 20 } : undefined));
+      await expectBothModesFail(proxy, /tags\/list/);
     });
 
     it('a manifest GET cut short (after a HEAD without a digest) fails rather than hashing half a manifest', async () => {
-      proxy.setFault((r) => {
+      const proxy = await faultyProxy((r) => {
         if (!MANIFEST.test(r.path)) return undefined;
         if (r.method === 'HEAD') return { kind: 'rewrite-headers', headers: { 'docker-content-digest': undefined } };
         return { kind: 'truncate', afterBytes: 50 };
       });
-      await expectBothModesFail(/manifests\/1\.1\.0/);
+      await expectBothModesFail(proxy, /manifests\/1\.1\.0/);
     });
 
     it('a 503 storm: bounded retries, then the status in the error', async () => {
-      proxy.setFault(() => ({ kind: 'respond', status: 503, headers: { 'content-type': 'text/plain' }, body: 'upstream down' }));
-      await expectBothModesFail(/503 Service Unavailable/);
+      const proxy = await faultyProxy(() => ({ kind: 'respond', status: 503, headers: { 'content-type': 'text/plain' }, body: 'upstream down' }));
+      await expectBothModesFail(proxy, /503 Service Unavailable/);
       expect(proxy.requests().length).toBeLessThanOrEqual(10);
     });
 
     it('a 429 storm that asks for an hour is not waited for', async () => {
-      proxy.setFault(() => ({
+      const proxy = await faultyProxy(() => ({
         kind: 'respond',
         status: 429,
         headers: { 'content-type': 'application/json', 'retry-after': '3600' },
         body: '{"errors":[{"code":"TOOMANYREQUESTS","message":"You have reached your pull rate limit"}]}',
       }));
-      await expectBothModesFail(/429 Too Many Requests.*TOOMANYREQUESTS/);
+      await expectBothModesFail(proxy, /429 Too Many Requests.*TOOMANYREQUESTS/);
     });
 
     it('endless redirects stop after a few hops', async () => {
-      proxy.setFault((r) => ({ kind: 'respond', status: 307, headers: { location: `${r.path}?hop=${r.index}` } }));
-      await expectBothModesFail(/redirects/);
+      const proxy = await faultyProxy((r) => ({ kind: 'respond', status: 307, headers: { location: `${r.path}?hop=${r.index}` } }));
+      await expectBothModesFail(proxy, /redirects/);
       expect(proxy.requests().length).toBeLessThanOrEqual(2 * 4 * 6);
     });
 
     it('a next-page Link to another host is refused before anything is sent there', async () => {
-      proxy.setFault((r) =>
+      // A second host that a hostile Link points to; it must never be asked.
+      const elsewhere = await faultyProxy();
+      const proxy = await faultyProxy((r) =>
         TAGS_LIST.test(r.path)
           ? {
               kind: 'respond',
@@ -195,16 +194,16 @@ describe.skipIf(!registryAvailable())('registry faults: the run ends cleanly and
             }
           : undefined,
       );
-      await expectBothModesFail(new RegExp(`Link points to ${elsewhere.url.replace(/\./g, '\\.')}`));
+      await expectBothModesFail(proxy, new RegExp(`Link points to ${elsewhere.url.replace(/\./g, '\\.')}`));
       expect(elsewhere.requests()).toHaveLength(0);
     });
 
     it('a 100 MB tag list is cut off at the size cap with a clear error', async () => {
       const size = 100 * 1024 * 1024;
-      proxy.setFault((r) =>
+      const proxy = await faultyProxy((r) =>
         TAGS_LIST.test(r.path) ? { kind: 'respond', status: 200, headers: { 'content-type': 'application/json' }, body: hugeTagList('team/app', size) } : undefined,
       );
-      const krm = await runKrm();
+      const krm = await runKrm(proxy);
       expectKrmFailureKeepsInput(krm.run, krm.input, /tags\/list.*(too large|exceeds|larger than|limit)/i);
       // The client stopped reading well before the end instead of buffering 100 MB.
       expect(proxy.bodyBytesSent()).toBeLessThan(size / 2);
