@@ -4,7 +4,7 @@ export { createRegistryClient, MANIFEST_MEDIA_TYPES, MAX_BYTES, type DigestLooku
 export { OfflineCacheMissError, withCache, type CachingOptions } from './cache/caching-client.js';
 export { defaultCacheDir, fileCacheStore, type CacheStore } from './cache/store.js';
 export { CredentialHelperError } from './credential-helper.js';
-export type { ProxySettings, TlsProfile } from './dispatcher.js';
+export { proxyFromEnv, type ProxySettings, type TlsProfile } from './dispatcher.js';
 export { secretKeychain, type SecretBinding } from './secret-keychain.js';
 export { AuthError, RegistryError } from './errors.js';
 export {

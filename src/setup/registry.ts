@@ -6,6 +6,7 @@ import {
   defaultCacheDir,
   defaultKeychain,
   fileCacheStore,
+  proxyFromEnv,
   RegistryError,
   secretKeychain,
   withCache,
@@ -51,6 +52,7 @@ export function createRunRegistry(config: FunctionConfig, sources: readonly Sour
     insecureRegistries: [...transport.insecure],
     tls: transport.tls,
     concurrencyByHost: transport.concurrency,
+    proxy: proxyFromEnv(env),
   });
   const offline = options.offline || config.cache.offline === true;
   const store = config.cache.disabled ? undefined : fileCacheStore(options.cacheDir ?? config.cache.dir ?? defaultCacheDir(env), { onUnavailable: warn });
