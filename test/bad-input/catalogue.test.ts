@@ -19,7 +19,7 @@ import {
   type KrmResultView,
 } from '../reliability/invariants.js';
 import { policy, repository, workload, type PackageDocument } from './documents.js';
-import { NOBODY, runCliAs } from './run-as.js';
+import { asUser, NOBODY } from './run-as.js';
 
 const FIELD = 'spec.template.spec.containers[0].image';
 
@@ -311,8 +311,8 @@ describe.concurrent('bad input', () => {
         const config = prepare(dir);
         const before = snapshotTree(pkg);
         const args = ['--config', config, '.'];
-        const run =
-          asNobody && process.getuid?.() === 0 ? await runCliAs(NOBODY, args, { env, cwd: pkg }) : await runFn('', { args, env, cwd: pkg });
+        const user = asNobody && process.getuid?.() === 0 ? asUser(NOBODY) : {};
+        const run = await runFn('', { args, env: { ...env, ...user }, cwd: pkg });
         expect(run.code, run.stderr).toBe(2);
         expect(run.stderr).toContain(config);
         expect(run.stderr).toMatch(reason);

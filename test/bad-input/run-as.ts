@@ -1,29 +1,11 @@
-import { spawn } from 'node:child_process';
-import { CLI, requireBuiltCli, type FnRun } from '../e2e/run-fn.js';
-
 /** The uid/gid kpt and kustomize give container functions (`--user nobody`). */
 export const NOBODY = 65534;
 
 /**
- * Runs the built CLI in file mode as another user. Root ignores permission bits, so a folder that
- * is "not writable" only fails for root through other means; a user's real setup is a non-root
- * account, which this reproduces.
+ * Environment that makes the CLI (started by `runFn` as root) become `uid` before any of its own
+ * code runs. Root ignores permission bits, so a folder or file that is "not writable/readable"
+ * only fails for an ordinary account, which is what users and kpt's containers run as.
  */
-export function runCliAs(uid: number, args: string[], options: { env: NodeJS.ProcessEnv; cwd: string }): Promise<FnRun> {
-  requireBuiltCli();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, ...options.env },
-      cwd: options.cwd,
-      uid,
-      gid: uid,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+export function asUser(uid: number): NodeJS.ProcessEnv {
+  return { NODE_OPTIONS: `--import=data:text/javascript,process.setgroups([]);process.setgid(${uid});process.setuid(${uid})` };
 }

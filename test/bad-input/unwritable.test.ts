@@ -14,7 +14,7 @@ import { isolatedEnv, runFn, type FnRun } from '../e2e/run-fn.js';
 import { pushImage, registryAvailable, startRegistry, type PushedImage, type RunningRegistry } from '../harness/registry.js';
 import { deploymentYaml, pinned, policyYaml } from '../reliability/fixtures.js';
 import { expectTreeUnchanged, snapshotTree } from '../reliability/invariants.js';
-import { NOBODY, runCliAs } from './run-as.js';
+import { asUser, NOBODY } from './run-as.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -64,9 +64,8 @@ describe.skipIf(!registryAvailable())('file mode with a folder that cannot be wr
     const { dir, pkg, locked } = makePackage('user');
     chmodSync(locked, 0o555);
     const before = snapshotTree(pkg);
-    const args = ['.'];
-    const options = { env: isolatedEnv(dir), cwd: pkg };
-    const run = isRoot ? await runCliAs(NOBODY, args, options) : await runFn('', { args, ...options });
+    const env = { ...isolatedEnv(dir), ...(isRoot ? asUser(NOBODY) : {}) };
+    const run = await runFn('', { args: ['.'], env, cwd: pkg });
     expectNothingWritten(run, pkg, before, /EACCES/);
   });
 

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fluxPolicy, isolatedEnv, resourceList, runFn, type FnRun } from '../e2e/run-fn.js';
+import { fluxPolicy, fluxRepository, isolatedEnv, resourceList, runFn, type FnRun } from '../e2e/run-fn.js';
 import {
   pushImage,
   registryAvailable,
@@ -118,15 +118,8 @@ describe.skipIf(!registryAvailable())('no credential in any output, result, erro
   // A fresh cache per run: a cached tag list would spare the request a test wants answered.
   const env = (dockerConfigDir: string): NodeJS.ProcessEnv => ({ ...isolatedEnv(join(homes, `run-${runs++}`)), DOCKER_CONFIG: dockerConfigDir });
 
-  const repositoryDoc = (host: string, secretRef?: string): string => `apiVersion: image.toolkit.fluxcd.io/v1
-kind: ImageRepository
-metadata:
-  name: app
-  namespace: flux-system
-spec:
-  image: ${host}/team/app
-  interval: 5m
-${secretRef ? `  secretRef:\n    name: ${secretRef}\n` : ''}`;
+  const repositoryDoc = (host: string, secretRef?: string): string =>
+    fluxRepository('app', `${host}/team/app`, secretRef ? `  secretRef:\n    name: ${secretRef}\n` : '');
 
   const workloadDoc = (host: string): string => `apiVersion: apps/v1
 kind: Deployment
