@@ -1,5 +1,6 @@
 import { ConfigError, loadFunctionConfig, type FunctionConfig } from '../config/function-config.js';
 import { collectPolicies, type SourceObject } from '../config/policy-definitions.js';
+import { withRequestBudget } from '../resolve/budget.js';
 import { resolveSites, type ResolverRegistry } from '../resolve/resolve.js';
 import { compileImageRules, imageFieldSites, imageRuleProblems, unusedImageRules } from '../resolve/image-fields.js';
 import { applyUpdates, scanMarkerSites } from '../resolve/writable-sites.js';
@@ -78,7 +79,7 @@ export async function runKrm(input: string, deps: KrmRunDependencies): Promise<K
   const warnings = [...ignoredMarkers, ...unusedImageRules(rules, writable)];
   if (writable.length === 0) return { stdout: list.render(warnings), exitCode: 0, results: warnings, diagnostics: [], stats };
 
-  const registry = deps.registryFor(config, sources);
+  const registry = withRequestBudget(deps.registryFor(config, sources), config.requestBudget);
   const resolution = await resolveSites(
     writable.map((w) => w.site),
     policies,

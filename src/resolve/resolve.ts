@@ -1,6 +1,6 @@
 import type { PolicyDefinition } from '../config/policy-definitions.js';
 import { originFields, policyKey } from '../config/policy-definitions.js';
-import type { KrmResult } from '../krm/results.js';
+import { hasErrors, type KrmResult } from '../krm/results.js';
 import { markerValue } from '../markers/write.js';
 import { preparePolicy, type PreparedPolicy } from '../policy/select.js';
 import { parseRepository } from '../registry/name.js';
@@ -70,7 +70,7 @@ export async function resolveSites(
       results.push(...policyErrors(definition, byPolicy.get(key) ?? [], (error as Error).message));
     }
   }
-  if (results.length > 0) return { updates: [], unchanged: [], results };
+  if (hasErrors(results)) return { updates: [], unchanged: [], results };
 
   const outcomes = new Map<string, PolicyOutcome>();
   await Promise.all(
@@ -78,7 +78,14 @@ export async function resolveSites(
       try {
         const tags = await registry.listTags(repo, { maxAgeMs: definition.tagListMaxAgeMs });
         if (definition.aliasOf) {
-          const alias = await resolveAlias({ definition, policy, repo, tags, registry });
+          const alias = await resolveAlias({
+            definition,
+            policy,
+            repo,
+            tags,
+            registry,
+            onNotice: (message) => results.push(policyNotice(definition, message)),
+          });
           outcomes.set(key, alias);
         } else {
           outcomes.set(key, { tag: policy.select(tags) });
@@ -88,7 +95,7 @@ export async function resolveSites(
       }
     }),
   );
-  if (results.length > 0) return { updates: [], unchanged: [], results };
+  if (hasErrors(results)) return { updates: [], unchanged: [], results };
 
   const digestRequests = new Map<string, Promise<string>>();
   const digestFor = (key: string): Promise<string> => {
@@ -132,7 +139,7 @@ export async function resolveSites(
       }
     }),
   );
-  if (results.length > 0) return { updates: [], unchanged: [], results };
+  if (hasErrors(results)) return { updates: [], unchanged: [], results };
 
   for (const { site, value } of updates) {
     results.push(
@@ -157,6 +164,11 @@ async function digestForSite(
     if (current.tag === outcome.tag && current.image === (site.image ?? definition.image) && current.digest) return current.digest;
   }
   return lookup();
+}
+
+/** Something the user should know that does not stop the run, e.g. a vendor API fell back to HEADs. */
+function policyNotice(definition: PolicyDefinition, message: string): KrmResult {
+  return { severity: 'warning', message: `${definition.origin.description} (${definition.image}): ${message}`, ...originFields(definition.origin) };
 }
 
 /** One result per affected field, each naming the field and the policy, so no marker's failure is hidden. */
