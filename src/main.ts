@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runKrm } from './krm/run.js';
 import { startProgress } from './cli/progress.js';
-import { formatSummary, secondsSince } from './cli/summary.js';
+import { count, formatSummary, secondsSince } from './cli/summary.js';
 import { formatResult } from './krm/results.js';
 import { createRunRegistry, type RunRegistry } from './setup/registry.js';
 
@@ -79,7 +79,7 @@ async function runKrmMode(options: { offline: boolean; cacheDir?: string }): Pro
   let registry: RunRegistry | undefined;
   const progress = startProgress({
     stream: process.stderr,
-    describe: () => `apply-image-policies: resolving… ${registry?.requestCount() ?? 0} registry requests, ${secondsSince(started).toFixed(1)}s`,
+    describe: () => `apply-image-policies: resolving… ${count(registry?.requestCount() ?? 0, 'registry request')}, ${secondsSince(started).toFixed(1)}s`,
   });
   const outcome = await runKrm(input, {
     registryFor: (config, sources) => {

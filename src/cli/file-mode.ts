@@ -11,7 +11,7 @@ import { displayPath, expandPaths } from './discover.js';
 import { FileModeError, loadFiles, type LoadedFile } from './load-files.js';
 import { gatherPolicySources } from './policy-sources.js';
 import { startProgress } from './progress.js';
-import { formatSummary, secondsSince, type RunSummary } from './summary.js';
+import { count, formatSummary, secondsSince, type RunSummary } from './summary.js';
 
 export { FileModeError } from './load-files.js';
 
@@ -60,7 +60,7 @@ export async function runFileMode(options: FileModeOptions): Promise<number> {
     const progress = startProgress({
       stream: err,
       describe: () =>
-        `apply-image-policies: resolving ${writable.length} marked field${writable.length === 1 ? '' : 's'}… ${registry?.requestCount() ?? 0} registry requests, ${secondsSince(started).toFixed(1)}s`,
+        `apply-image-policies: resolving ${count(writable.length, 'marked field')}… ${count(registry?.requestCount() ?? 0, 'registry request')}, ${secondsSince(started).toFixed(1)}s`,
     });
     const resolution = await resolveSites(
       writable.map((w) => w.site),

@@ -13,7 +13,8 @@ export interface RunSummary {
   check?: boolean;
 }
 
-function count(n: number, singular: string, plural = `${singular}s`): string {
+/** `1 marked field`, `2 marked fields`. */
+export function count(n: number, singular: string, plural = `${singular}s`): string {
   return `${n} ${n === 1 ? singular : plural}`;
 }
 

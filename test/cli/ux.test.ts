@@ -1,0 +1,132 @@
+// What a person at a terminal sees: --help, --version, bad options, the one-line summary, and the
+// progress line that appears only on a terminal and only for runs longer than a second.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { request } from 'undici';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startProgress } from '../../src/cli/progress.js';
+import { REPO_ROOT, run as runCommand } from '../container/podman.js';
+import { CLI, fluxPolicy, fluxRepository, isolatedEnv, resourceList, runFn } from '../e2e/run-fn.js';
+import { pushImage, registryAvailable, startProxy, startRegistry, type RunningProxy, type RunningRegistry } from '../harness/registry.js';
+
+const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+describe('command line', () => {
+  it('--help and -h print usage for both modes and exit 0', async () => {
+    for (const flag of ['--help', '-h']) {
+      const run = await runFn('', { args: [flag] });
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^apply-image-policies — /);
+      for (const option of ['--check', '--config FILE', '--policies PATH', 'PATH...', 'Exit codes']) expect(run.stdout).toContain(option);
+      expect(run.stderr).toBe('');
+    }
+  });
+
+  it('--version prints the package version', async () => {
+    const run = await runFn('', { args: ['--version'] });
+    expect(run).toMatchObject({ code: 0, stdout: `${version}\n` });
+  });
+
+  it('an unknown option exits 2 and names it', async () => {
+    const run = await runFn('', { args: ['--chek', 'x.yaml'] });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("'--chek'");
+  });
+
+  it('KRM mode ends with the same one-line summary on stderr', async () => {
+    const list = resourceList(['apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n']);
+    const run = await runFn(list);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(list);
+    expect(run.stderr).toMatch(/^apply-image-policies: 0 marked fields, 0 pinned, 0 unchanged, 0 errors, 0 registry requests, \d+\.\d\ds\n$/);
+  });
+});
+
+describe('progress line', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const capture = (isTTY: boolean): { stream: PassThrough & { isTTY?: boolean }; text: () => string } => {
+    const stream = Object.assign(new PassThrough(), { isTTY });
+    let text = '';
+    stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    return { stream, text: () => text };
+  };
+
+  it('stays silent for the first second, then redraws one line, and erases it when stopped', () => {
+    vi.useFakeTimers();
+    const { stream, text } = capture(true);
+    let n = 0;
+    const progress = startProgress({ stream, describe: () => `step ${++n}` });
+    vi.advanceTimersByTime(999);
+    expect(text()).toBe('');
+    vi.advanceTimersByTime(1 + 200);
+    expect(text()).toBe('\r\x1b[2Kstep 1\r\x1b[2Kstep 2');
+    progress.stop();
+    expect(text().endsWith('\r\x1b[2K')).toBe(true);
+    vi.advanceTimersByTime(5000);
+    expect(text()).not.toContain('step 3');
+  });
+
+  it('prints nothing for a quick run, and nothing at all on a pipe', () => {
+    vi.useFakeTimers();
+    const quick = capture(true);
+    startProgress({ stream: quick.stream, describe: () => 'x' }).stop();
+    vi.advanceTimersByTime(5000);
+    expect(quick.text()).toBe('');
+
+    const piped = capture(false);
+    const progress = startProgress({ stream: piped.stream, describe: () => 'x' });
+    vi.advanceTimersByTime(5000);
+    progress.stop();
+    expect(piped.text()).toBe('');
+  });
+});
+
+const hasScript = spawnSync('script', ['--version']).status === 0;
+if (!hasScript) console.warn('!!! SKIPPING the pseudo-terminal progress test: `script` (util-linux) is not installed');
+
+describe.skipIf(!registryAvailable() || !hasScript)('progress on a real terminal', () => {
+  let registry: RunningRegistry;
+  let slow: RunningProxy;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'aip-tty-'));
+    registry = await startRegistry();
+    await pushImage(registry, 'team/app', { tags: ['1.0.0'] });
+    // A registry that takes 1.5 s to list tags: a slow run, as a person would see it.
+    slow = await startProxy(registry.url, {
+      intercept: async (entry) => {
+        if (!entry.path.endsWith('/tags/list')) return undefined;
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        const answer = await request(`${registry.url}${entry.url}`);
+        return { status: answer.statusCode, headers: { 'content-type': 'application/json' }, body: await answer.body.text() };
+      },
+    });
+  });
+  afterAll(async () => {
+    await slow?.stop();
+    await registry?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('file mode shows the progress line under a pseudo-terminal, then the summary', async () => {
+    writeFileSync(
+      join(dir, 'all.yaml'),
+      `${fluxRepository('app', `${slow.host}/team/app`)}---\n${fluxPolicy('app', 'app', 'semver:\n  range: 1.x')}---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: a\n      image: ${slow.host}/team/app:0.9.0 # {"$imagepolicy": "flux-system:app"}\n`,
+    );
+    const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} all.yaml`;
+    // Not spawnSync: the slow proxy answers from this very process.
+    const run = await runCommand('script', ['-qec', command, '/dev/null'], { cwd: dir, env: { ...process.env, ...isolatedEnv(dir) } });
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.stdout).toMatch(/\r\x1b\[2Kapply-image-policies: resolving 1 marked field… \d+ registry requests?, 1\.\ds/);
+    // The line is erased before anything else is printed: the change and the summary start clean.
+    expect(run.stdout).toMatch(/\r\x1b\[2Kall\.yaml: spec\.containers\[0\]\.image: \S+:0\.9\.0 → \S+:1\.0\.0@sha256:[0-9a-f]{64}\r?\n/);
+    expect(run.stdout).toMatch(/\napply-image-policies: 1 marked field, 1 pinned, 0 unchanged, 0 errors/);
+  });
+});
