@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -8,6 +9,7 @@ import { buildResourceList, countObjects, minimumRequests, seedAliasRepository, 
 import { describeMachine } from './machine.js';
 import { markdownTables, type BenchReport, type WorkloadResult } from './report.js';
 import { checkPins, checkSameItems, runBaseline, runFunction, Sandbox, summarize, type Bench, type ToolRun } from './runner.js';
+import { snapshotBuild } from './snapshot.js';
 import { measureStartup } from './startup.js';
 import {
   ALIAS_REPOSITORY,
@@ -125,11 +127,12 @@ export async function main(argv: string[]): Promise<number> {
   const runs = values.runs === undefined ? undefined : Number(values.runs);
   const root = projectRoot();
   const baselineScript = join(root, 'bench', 'baseline', 'pin-with-skopeo.sh');
-  const cli = join(root, 'dist', 'main.js');
+  const cli = snapshotBuild(root);
   const started = performance.now();
+  const loadAtStart = loadavg()[0]!;
 
   progress('startup');
-  const startup = await measureStartup(root, values['startup-runs'] ? Number(values['startup-runs']) : 30);
+  const startup = await measureStartup(root, cli, values['startup-runs'] ? Number(values['startup-runs']) : 18);
 
   const workloads: WorkloadResult[] = [];
   await withRegistry(async (proxy, registry) => {
@@ -155,6 +158,7 @@ export async function main(argv: string[]): Promise<number> {
     date: new Date().toISOString(),
     machine,
     features: [sourceState(root)],
+    loadAverage: { start: loadAtStart, end: loadavg()[0]! },
     workloads,
     startup,
   };

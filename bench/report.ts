@@ -17,6 +17,8 @@ export interface BenchReport {
   date: string;
   machine: Machine;
   features: string[];
+  /** 1-minute load average when the run started and ended: how much the numbers were shared. */
+  loadAverage: { start: number; end: number };
   workloads: WorkloadResult[];
   startup: StartupReport;
 }
@@ -54,6 +56,7 @@ export function markdownTables(report: BenchReport): string {
   return [
     `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.registry}, ${m.skopeo}.`,
     `Features present: ${report.features.join('; ')}.`,
+    `Load average (1 min) at start/end: ${report.loadAverage.start.toFixed(1)} / ${report.loadAverage.end.toFixed(1)}.`,
     '',
     table,
     '',

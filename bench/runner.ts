@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isolatedEnv } from '../test/e2e/run-fn.js';
 import type { RunningProxy } from '../test/harness/registry.js';
 import { baselinePlan, markedValues, type BenchPolicy } from './fixtures.js';
 import { measureProcess, median, type ProcessSample } from './measure.js';
@@ -32,13 +33,7 @@ export function summarize(runs: ToolRun[]): Measured {
 export class Sandbox {
   readonly dir = mkdtempSync(join(tmpdir(), 'aip-bench-'));
   env(): NodeJS.ProcessEnv {
-    return {
-      HOME: this.dir,
-      XDG_CACHE_HOME: join(this.dir, 'cache'),
-      XDG_RUNTIME_DIR: join(this.dir, 'run'),
-      DOCKER_CONFIG: join(this.dir, 'docker'),
-      REGISTRY_AUTH_FILE: join(this.dir, 'auth.json'),
-    };
+    return isolatedEnv(this.dir);
   }
   remove(): void {
     rmSync(this.dir, { recursive: true, force: true });

@@ -15,35 +15,47 @@ export interface StartupTiming {
 }
 
 export interface StartupReport {
-  tool: 'hyperfine' | 'repeated spawn';
+  tool: string;
   timings: StartupTiming[];
   /** Why there is no bundled timing, when there is none. */
   bundleNote?: string;
 }
 
-async function timeRepeatedly(argv: string[], runs: number): Promise<number> {
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) samples.push((await measureProcess(argv[0]!, argv.slice(1))).wallMs);
-  return median(samples);
+/**
+ * Samples every command once per round, round after round, so a load that drifts while the bench
+ * runs (the machine is shared) weighs on all commands alike instead of on whichever ran last.
+ */
+async function interleaved(commands: Array<{ argv: string[] }>, rounds: number, scratch: string): Promise<number[]> {
+  const samples: number[][] = commands.map(() => []);
+  const useHyperfine = existsSync(HYPERFINE);
+  for (let round = 0; round < rounds; round++) {
+    if (useHyperfine) {
+      hyperfineRound(commands, scratch).forEach((times, i) => samples[i]!.push(...times));
+    } else {
+      for (const [i, command] of commands.entries()) samples[i]!.push((await measureProcess(command.argv[0]!, command.argv.slice(1))).wallMs);
+    }
+  }
+  return samples.map(median);
 }
 
-function hyperfine(commands: Array<{ label: string; argv: string[] }>, runs: number, scratch: string): number[] {
+/** One short hyperfine pass over all commands; returns each command's run times in ms. */
+function hyperfineRound(commands: Array<{ argv: string[] }>, scratch: string): number[][] {
   const exported = join(scratch, 'hyperfine.json');
   const run = spawnSync(
     HYPERFINE,
-    ['--shell=none', '--warmup', '3', '--runs', String(runs), '--export-json', exported, ...commands.map((c) => c.argv.join(' '))],
+    ['--shell=none', '--warmup', '1', '--runs', '3', '--export-json', exported, ...commands.map((c) => c.argv.join(' '))],
     { encoding: 'utf8' },
   );
   if (run.status !== 0) throw new Error(`hyperfine failed: ${run.stderr}`);
-  const parsed = JSON.parse(readFileSync(exported, 'utf8')) as { results: Array<{ median: number }> };
-  return parsed.results.map((r) => r.median * 1000);
+  const parsed = JSON.parse(readFileSync(exported, 'utf8')) as { results: Array<{ times: number[] }> };
+  return parsed.results.map((r) => r.times.map((t) => t * 1000));
 }
 
 /**
  * A throwaway single-file bundle of the built CLI, to learn what module loading costs. The bundle
  * lives in `<scratch>/dist/` beside a copy of package.json because `--version` reads `../package.json`.
  */
-function bundleCli(root: string, scratch: string): { path: string } | { note: string } {
+function bundleCli(root: string, cli: string, scratch: string): { path: string } | { note: string } {
   let esbuild: string;
   try {
     esbuild = createRequire(join(root, 'package.json')).resolve('esbuild/bin/esbuild');
@@ -56,7 +68,7 @@ function bundleCli(root: string, scratch: string): { path: string } | { note: st
   const built = spawnSync(
     esbuild,
     [
-      join(root, 'dist', 'main.js'),
+      cli,
       '--bundle',
       '--platform=node',
       '--format=esm',
@@ -73,27 +85,20 @@ function bundleCli(root: string, scratch: string): { path: string } | { note: st
 }
 
 /** Startup of `apply-image-policies --version` beside a bare `node -e 0`, and a bundled build when esbuild is at hand. */
-export async function measureStartup(root: string, runs = 30): Promise<StartupReport> {
+export async function measureStartup(root: string, cli: string, runs = 30): Promise<StartupReport> {
   const scratch = mkdtempSync(join(tmpdir(), 'aip-bench-startup-'));
   try {
-    const cli = join(root, 'dist', 'main.js');
     const commands = [
       { label: 'node -e 0', argv: [process.execPath, '-e', '0'] },
       { label: 'apply-image-policies --version', argv: [process.execPath, cli, '--version'] },
     ];
-    const bundle = bundleCli(root, scratch);
+    const bundle = bundleCli(root, cli, scratch);
     if ('path' in bundle) commands.push({ label: '--version, esbuild bundle', argv: [process.execPath, bundle.path, '--version'] });
-    const useHyperfine = existsSync(HYPERFINE);
-    let medians: number[];
-    if (useHyperfine) medians = hyperfine(commands, runs, scratch);
-    else {
-      // One after another: concurrent samples would measure the contention, not the startup.
-      medians = [];
-      for (const command of commands) medians.push(await timeRepeatedly(command.argv, runs));
-    }
+    const rounds = Math.max(1, Math.ceil(runs / 3));
+    const medians = await interleaved(commands, rounds, scratch);
     return {
-      tool: useHyperfine ? 'hyperfine' : 'repeated spawn',
-      timings: commands.map((c, i) => ({ label: c.label, command: c.argv.join(' '), medianMs: medians[i]!, runs })),
+      tool: existsSync(HYPERFINE) ? 'hyperfine, interleaved rounds' : 'repeated spawn, interleaved',
+      timings: commands.map((c, i) => ({ label: c.label, command: c.argv.join(' '), medianMs: medians[i]!, runs: rounds * 3 })),
       ...('note' in bundle ? { bundleNote: bundle.note } : {}),
     };
   } finally {
