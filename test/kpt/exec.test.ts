@@ -75,6 +75,15 @@ spec:
   };
 }
 
+interface RecordedList {
+  items: Array<{ kind: string }>;
+  functionConfig?: { kind: string };
+}
+
+function kptfileWith(mutators: string): string {
+  return `apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: app\npipeline:\n  mutators:\n${mutators}`;
+}
+
 function writePackage(dir: string, files: Record<string, string>): void {
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(join(dir, path, '..'), { recursive: true });
@@ -169,52 +178,38 @@ describe.skipIf(!registryAvailable() || !kptAvailable())('kpt runs the function 
     expect(readFileSync(join(dir, 'apps/jobs.yml'), 'utf8')).toContain(`image: ${registry.host}/team/app:1.2.0 #`);
   });
 
+  /** `kpt fn render` that keeps the ResourceList kpt sent to the function, parsed. */
+  const renderRecorded = async (dir: string): Promise<{ code: number | null; stderr: string; sent: RecordedList }> => {
+    const record = join(dir, '..', `${dir.split('/').pop()}-input.yaml`);
+    const run = await kpt(['render', dir, '--allow-exec'], { ...workspace, env: { ...workspace.env, AIP_RECORD: record } });
+    return { code: run.code, stderr: run.stderr, sent: parse(readFileSync(record, 'utf8')) as RecordedList };
+  };
+
   it('render: a Kptfile exec mutator without config pins the package; kpt sends no functionConfig', async () => {
-    const kptfile = `apiVersion: kpt.dev/v1
-kind: Kptfile
-metadata:
-  name: app
-pipeline:
-  mutators:
-    - exec: aip-record
-`;
+    const kptfile = kptfileWith('    - exec: aip-record\n');
     const baseline = await baselineFor('render', { Kptfile: kptfile });
     const dir = freshPackage({ Kptfile: kptfile });
-    const record = join(workspace.dir, 'render-input.yaml');
-    const run = await kpt(['render', dir, '--allow-exec'], { ...workspace, env: { ...workspace.env, AIP_RECORD: record } });
-    expect(run.code, run.stderr).toBe(0);
+    const first = await renderRecorded(dir);
+    expect(first.code, first.stderr).toBe(0);
     expect(contents(snapshot(dir))).toEqual(pinnedVersionOf(baseline));
+    expect(first.sent).not.toHaveProperty('functionConfig');
+    expect(first.sent.items.map((item) => item.kind)).toContain('Kptfile');
 
-    const sent = parse(readFileSync(record, 'utf8')) as { items: Array<{ kind: string }>; functionConfig?: unknown };
-    expect(sent).not.toHaveProperty('functionConfig');
-    expect(sent.items.map((item) => item.kind)).toContain('Kptfile');
-
-    const again = await kpt(['render', dir, '--allow-exec'], { ...workspace, env: { ...workspace.env, AIP_RECORD: record } });
+    const again = await renderRecorded(dir);
     expect(again.code, again.stderr).toBe(0);
     expect(contents(snapshot(dir))).toEqual(pinnedVersionOf(baseline));
   });
 
   it('render: configPath passes fn-config/tags-only.yaml verbatim, as functionConfig and as an item left unchanged', async () => {
     const config = readFileSync(join(REPO_ROOT, 'fn-config/tags-only.yaml'), 'utf8');
-    const kptfile = `apiVersion: kpt.dev/v1
-kind: Kptfile
-metadata:
-  name: app
-pipeline:
-  mutators:
-    - exec: aip-record
-      configPath: apply-image-policies.yaml
-`;
+    const kptfile = kptfileWith('    - exec: aip-record\n      configPath: apply-image-policies.yaml\n');
     const dir = freshPackage({ Kptfile: kptfile, 'apply-image-policies.yaml': config });
-    const record = join(workspace.dir, 'render-config-input.yaml');
-    const run = await kpt(['render', dir, '--allow-exec'], { ...workspace, env: { ...workspace.env, AIP_RECORD: record } });
+    const run = await renderRecorded(dir);
     expect(run.code, run.stderr).toBe(0);
     expect(readFileSync(join(dir, 'apps/jobs.yml'), 'utf8')).toContain(`image: ${registry.host}/team/app:1.2.0 #`);
     expect(readFileSync(join(dir, 'apply-image-policies.yaml'), 'utf8')).toBe(config);
-
-    const sent = parse(readFileSync(record, 'utf8')) as { items: Array<{ kind: string }>; functionConfig?: { kind: string } };
-    expect(sent.functionConfig?.kind).toBe('ApplyImagePolicies');
-    expect(sent.items.map((item) => item.kind)).toEqual(expect.arrayContaining(['Kptfile', 'ApplyImagePolicies']));
+    expect(run.sent.functionConfig?.kind).toBe('ApplyImagePolicies');
+    expect(run.sent.items.map((item) => item.kind)).toEqual(expect.arrayContaining(['Kptfile', 'ApplyImagePolicies']));
   });
 
   it('an error fails kpt, prints our result naming field and policy, and leaves every file as it was', async () => {
@@ -229,7 +224,7 @@ spec:
 `;
     for (const verb of ['eval', 'render'] as const) {
       const extra: Record<string, string> = { 'apps/orphan.yaml': broken };
-      if (verb === 'render') extra.Kptfile = 'apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: app\npipeline:\n  mutators:\n    - exec: apply-image-policies\n';
+      if (verb === 'render') extra.Kptfile = kptfileWith('    - exec: apply-image-policies\n');
       const dir = freshPackage(extra);
       const before = snapshot(dir);
       const args = verb === 'eval' ? ['eval', dir, '--exec', 'apply-image-policies'] : ['render', dir, '--allow-exec'];
