@@ -220,7 +220,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     }),
     retryInterceptor(options.retry),
     redirectInterceptor(options.maxRedirects === undefined ? {} : { maxRedirects: options.maxRedirects }),
-    authInterceptor({ credentials: credentialsFor, checkRealm }),
+    authInterceptor({ credentials: credentialsFor, checkRealm, onSecret: (value) => secrets.add(value) }),
   );
 
   const schemes = new SchemeResolver({

@@ -32,6 +32,11 @@ export interface AuthOptions {
    * is neither loopback nor marked insecure): the realm receives the user's password.
    */
   checkRealm?: (realm: URL, origin: string) => void;
+  /**
+   * Told every credential-bearing value this interceptor sends or receives (Authorization values,
+   * tokens and their parts), so that a registry quoting one back in an error is redacted.
+   */
+  onSecret?: (value: string) => void;
   /** OAuth2 `client_id` for refresh-token grants. */
   clientId?: string;
   now?: () => number;
@@ -107,7 +112,7 @@ export function authInterceptor(options: AuthOptions): Interceptor {
       if (service) url.searchParams.set('service', service);
       for (const s of scopes) url.searchParams.append('scope', s);
       const headers: Record<string, string> = {};
-      if (cred?.username !== undefined && cred.password !== undefined) headers.authorization = basicHeader(cred.username, cred.password);
+      if (cred?.username !== undefined && cred.password !== undefined) headers.authorization = remember(basicHeader(cred.username, cred.password))!;
       res = await bufferedDispatch(dispatch, { origin: url.origin, path: `${url.pathname}${url.search}`, method: 'GET', headers });
     }
     const where = `${method} ${realm.origin}${realm.pathname}`;
@@ -146,7 +151,20 @@ export function authInterceptor(options: AuthOptions): Interceptor {
   };
 
   /** The Authorization value for a request under a known challenge, or undefined when we have none to offer. */
-  const authorization = async (dispatch: Dispatch, origin: string, challenge: Challenge, scope: string | undefined, fresh: boolean) => {
+  const remember = (value: string | undefined): string | undefined => {
+    if (value === undefined || !options.onSecret) return value;
+    options.onSecret(value);
+    const credential = value.replace(/^(?:Basic|Bearer)\s+/i, '');
+    options.onSecret(credential);
+    // A JWT's signature alone is what makes it usable; registries logging bad signatures quote it.
+    for (const part of credential.split('.')) if (part.length >= 16) options.onSecret(part);
+    return value;
+  };
+
+  const authorization = async (dispatch: Dispatch, origin: string, challenge: Challenge, scope: string | undefined, fresh: boolean) =>
+    remember(await authorizationFor(dispatch, origin, challenge, scope, fresh));
+
+  const authorizationFor = async (dispatch: Dispatch, origin: string, challenge: Challenge, scope: string | undefined, fresh: boolean) => {
     const cred = await options.credentials(origin, scope);
     if (challenge.scheme === 'basic') {
       return cred?.username !== undefined && cred.password !== undefined ? basicHeader(cred.username, cred.password) : undefined;
