@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadFunctionConfig } from '../../src/config/function-config.js';
 import { createRegistryClient } from '../../src/registry/client.js';
+import { createRunRegistry } from '../../src/setup/registry.js';
 import { parseRepository } from '../../src/registry/name.js';
 import { registryAvailable, seedRepository, startProxy, startRegistry, type RunningProxy, type RunningRegistry } from '../harness/registry.js';
 
@@ -43,6 +45,23 @@ describe.skipIf(!registryAvailable())('per-registry concurrency cap', () => {
       expect(peak).toBe(expected);
     } finally {
       await c.close();
+    }
+  });
+
+  it('spec.registries[].concurrency caps that registry in a run', async () => {
+    peak = 0;
+    const config = loadFunctionConfig({
+      apiVersion: 'fn.apply-image-policies.dev/v1alpha1',
+      kind: 'ApplyImagePolicies',
+      spec: { registries: [{ host: proxy.host, concurrency: 3 }], cache: { disabled: true } },
+    });
+    const run = createRunRegistry(config, [], { offline: false, env: { HOME: '/nonexistent', DOCKER_CONFIG: '/nonexistent' }, warn: () => {} });
+    try {
+      const repo = parseRepository(`${proxy.host}/cap/app`);
+      await Promise.all(tags.slice(0, 20).map((t) => run.resolveDigest(repo, t, { mutable: true })));
+      expect(peak).toBe(3);
+    } finally {
+      await run.close();
     }
   });
 });
