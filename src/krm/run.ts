@@ -1,5 +1,6 @@
 import { ConfigError, loadFunctionConfig, type FunctionConfig } from '../config/function-config.js';
 import { collectPolicies, type SourceObject } from '../config/policy-definitions.js';
+import type { RegistryNotice } from '../registry/types.js';
 import { withRequestBudget } from '../resolve/budget.js';
 import { resolveSites, type ResolverRegistry } from '../resolve/resolve.js';
 import { compileImageRules, imageFieldSites, imageRuleProblems, unusedImageRules } from '../resolve/image-fields.js';
@@ -9,7 +10,7 @@ import { hasErrors, type KrmResult } from './results.js';
 
 export interface KrmRunDependencies {
   /** Builds the registry access for this run; the config carries registries, cache and budget. */
-  registryFor(config: FunctionConfig, secrets: readonly SourceObject[]): ResolverRegistry;
+  registryFor(config: FunctionConfig, secrets: readonly SourceObject[]): ResolverRegistry & { notices?(): RegistryNotice[] };
 }
 
 export interface KrmRunOutcome {
@@ -85,11 +86,13 @@ export async function runKrm(input: string, deps: KrmRunDependencies): Promise<K
     policies,
     registry,
   );
-  if (hasErrors(resolution.results)) return fail([...warnings, ...resolution.results]);
+  // Rate limits running low and Secrets missing from the inputs matter most when a run fails.
+  const notices: KrmResult[] = (registry.notices?.() ?? []).map((n) => ({ severity: n.severity, message: n.message }));
+  if (hasErrors(resolution.results)) return fail([...warnings, ...notices, ...resolution.results]);
 
   applyUpdates(writable, resolution.updates);
   stats.pinned = resolution.updates.length;
   stats.unchanged = resolution.unchanged.length;
-  const results = [...warnings, ...resolution.results];
+  const results = [...warnings, ...notices, ...resolution.results];
   return { stdout: list.render(results), exitCode: 0, results, diagnostics: [], stats };
 }
