@@ -34,7 +34,10 @@ export async function runFileMode(options: FileModeOptions): Promise<number> {
   const summary: RunSummary = { sites: 0, changed: 0, unchanged: 0, errors: 0, requests: 0, seconds: 0, check: options.check };
   let registry: RunRegistry | undefined;
   const finish = (code: number, results: readonly KrmResult[] = []): number => {
-    for (const result of results) err.write(`${formatResult(result)}\n`);
+    // Registry warnings (a rate limit running low) say why the next run may fail; file mode has no
+    // results list, so they go to stderr with the errors. Info notices would repeat on every commit.
+    const warnings = (registry?.notices() ?? []).filter((notice) => notice.severity === 'warning');
+    for (const result of [...results, ...warnings]) err.write(`${formatResult(result)}\n`);
     summary.errors = results.filter((r) => r.severity === 'error').length;
     summary.requests = registry?.requestCount() ?? 0;
     summary.seconds = secondsSince(started);

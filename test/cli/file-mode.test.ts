@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fluxPolicy, fluxRepository, isolatedEnv, runFn, type FnRun } from '../e2e/run-fn.js';
-import { pushImage, registryAvailable, startRegistry, type RunningRegistry } from '../harness/registry.js';
+import { pushImage, registryAvailable, startProxy, startRegistry, type RunningRegistry } from '../harness/registry.js';
+import { answerLater } from './answer-later.js';
 import { snapshot } from '../kpt/kpt.js';
 
 describe.skipIf(!registryAvailable())('file mode', () => {
@@ -139,6 +140,20 @@ spec:
     expect(run.code, run.stderr).toBe(0);
     expect(lstatSync(join(dir, 'link.yaml')).isSymbolicLink()).toBe(true);
     expect(readFileSync(join(dir, 'real/web.yaml'), 'utf8')).toBe(current());
+  });
+
+  it('warns on stderr when the registry reports its rate limit running low', async () => {
+    const limited = await startProxy(registry.url, {
+      intercept: answerLater(registry.url, { match: /\/tags\/list$/, headers: { 'ratelimit-limit': '100;w=21600', 'ratelimit-remaining': '3;w=21600' } }),
+    });
+    try {
+      const dir = project({ 'all.yaml': `${policies()}---\n${stale()}`.replaceAll(registry.host, limited.host) });
+      const run = await cli(dir, '.');
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).toMatch(new RegExp(`\\[warning\\] ${limited.host.replace(/\./g, '\\.')}: only 3 of 100 requests left`));
+    } finally {
+      await limited.stop();
+    }
   });
 
   it('changes no file when one of them cannot be written', async (context) => {

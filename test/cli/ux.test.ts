@@ -5,10 +5,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startProgress } from '../../src/cli/progress.js';
 import { REPO_ROOT, run as runCommand } from '../container/podman.js';
+import { answerLater } from './answer-later.js';
 import { CLI, fluxPolicy, fluxRepository, isolatedEnv, resourceList, runFn } from '../e2e/run-fn.js';
 import { pushImage, registryAvailable, startProxy, startRegistry, type RunningProxy, type RunningRegistry } from '../harness/registry.js';
 
@@ -100,14 +100,7 @@ describe.skipIf(!registryAvailable() || !hasScript)('progress on a real terminal
     registry = await startRegistry();
     await pushImage(registry, 'team/app', { tags: ['1.0.0'] });
     // A registry that takes 1.5 s to list tags: a slow run, as a person would see it.
-    slow = await startProxy(registry.url, {
-      intercept: async (entry) => {
-        if (!entry.path.endsWith('/tags/list')) return undefined;
-        await new Promise((resolve) => setTimeout(resolve, 1500));
-        const answer = await request(`${registry.url}${entry.url}`);
-        return { status: answer.statusCode, headers: { 'content-type': 'application/json' }, body: await answer.body.text() };
-      },
-    });
+    slow = await startProxy(registry.url, { intercept: answerLater(registry.url, { match: /\/tags\/list$/, delayMs: 1500 }) });
   });
   afterAll(async () => {
     await slow?.stop();
