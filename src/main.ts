@@ -70,6 +70,15 @@ async function main(argv: string[]): Promise<number> {
       ...(values['cache-dir'] ? { cacheDir: values['cache-dir'] } : {}),
     });
   }
+  // As a KRM function the config comes in the ResourceList; silently ignoring these would
+  // let a user believe `--check` guarded their pipeline. Print nothing so kpt writes nothing.
+  const fileModeOnly = (['check', 'config', 'policies'] as const).filter((name) => values[name] !== undefined);
+  if (fileModeOnly.length > 0) {
+    process.stderr.write(
+      `apply-image-policies: ${fileModeOnly.map((n) => `--${n}`).join(', ')} need file paths (file mode); as a KRM function, pass the config as the functionConfig (kpt: --fn-config FILE)\n`,
+    );
+    return 2;
+  }
   return runKrmMode({ offline: values.offline ?? false, ...(values['cache-dir'] ? { cacheDir: values['cache-dir'] } : {}) });
 }
 

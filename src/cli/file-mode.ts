@@ -4,7 +4,9 @@ import { collectPolicies } from '../config/policy-definitions.js';
 import { formatResult, type KrmResult } from '../krm/results.js';
 import { parseYamlStream } from '../markers/yaml-stream.js';
 import { resolveSites } from '../resolve/resolve.js';
-import { applyUpdates, markerSites, resourceRefOf, type WritableSite } from '../resolve/writable-sites.js';
+import { withRequestBudget } from '../resolve/budget.js';
+import { compileImageRules, imageFieldSites, imageRuleProblems, type ImageRules } from '../resolve/image-fields.js';
+import { applyUpdates, resourceRefOf, scanMarkerSites, type WritableSite } from '../resolve/writable-sites.js';
 import { createRunRegistry, type RunRegistry } from '../setup/registry.js';
 import { commitWrites, discardWrites, stageWrite, type StagedWrite } from './atomic-write.js';
 import { displayPath, expandPaths } from './discover.js';
@@ -48,18 +50,25 @@ export async function runFileMode(options: FileModeOptions): Promise<number> {
   try {
     const config = await loadConfigFile(options.configFile);
     if (options.offline) config.cache.offline = true;
+    const { rules, problems: ruleProblems } = compileImageRules(config);
+    if (ruleProblems.length > 0) return finish(2, ruleProblems);
     const files = await loadFiles(await expandPaths(options.paths));
-    const writable = files.flatMap(sitesOf);
+    const ignoredMarkers: KrmResult[] = [];
+    const writable = files.flatMap((file) => sitesOf(file, rules, ignoredMarkers));
     summary.sites = writable.length;
     const policySources = await gatherPolicySources(files, options.policyPaths, writable, config);
     const { policies, problems } = collectPolicies(policySources, config);
-    if (problems.length > 0) return finish(2, problems);
-    if (writable.length === 0) return finish(0);
+    if (problems.length > 0) return finish(2, [...ignoredMarkers, ...problems]);
+    // Rules that matched nothing are normal here: pre-commit passes only the changed files.
+    const ruleErrors = imageRuleProblems(rules, policies, writable);
+    if (ruleErrors.length > 0) return finish(2, [...ignoredMarkers, ...ruleErrors]);
+    if (writable.length === 0) return finish(0, ignoredMarkers);
 
     registry = createRunRegistry(config, policySources, {
       offline: options.offline,
       ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
     });
+    const budgeted = withRequestBudget(registry, config.requestBudget);
     const progress = startProgress({
       stream: err,
       describe: () =>
@@ -68,9 +77,10 @@ export async function runFileMode(options: FileModeOptions): Promise<number> {
     const resolution = await resolveSites(
       writable.map((w) => w.site),
       policies,
-      registry,
+      budgeted,
     ).finally(() => progress.stop());
-    if (resolution.results.some((r) => r.severity === 'error')) return finish(2, resolution.results);
+    const notices = resolution.results.filter((r) => r.severity === 'warning');
+    if (resolution.results.some((r) => r.severity === 'error')) return finish(2, [...ignoredMarkers, ...resolution.results]);
 
     summary.changed = resolution.updates.length;
     summary.unchanged = resolution.unchanged.length;
@@ -78,10 +88,10 @@ export async function runFileMode(options: FileModeOptions): Promise<number> {
       const where = update.site.where;
       out.write(`${displayPath(where.file?.path ?? '?')}: ${where.fieldPath}: ${update.site.current} → ${update.value}\n`);
     }
-    if (options.check) return finish(resolution.updates.length > 0 ? 1 : 0);
+    if (options.check) return finish(resolution.updates.length > 0 ? 1 : 0, [...ignoredMarkers, ...notices]);
     applyUpdates(writable, resolution.updates);
     await writeChangedFiles(files);
-    return finish(0);
+    return finish(0, [...ignoredMarkers, ...notices]);
   } catch (error) {
     if (error instanceof FileModeError || error instanceof ConfigError) {
       err.write(`apply-image-policies: ${error.message}\n`);
@@ -93,11 +103,16 @@ export async function runFileMode(options: FileModeOptions): Promise<number> {
   }
 }
 
-function sitesOf(file: LoadedFile): WritableSite[] {
+/** Marker sites first, then `spec.images` matches; a field with a marker is not matched twice. */
+function sitesOf(file: LoadedFile, rules: ImageRules, ignoredMarkers: KrmResult[]): WritableSite[] {
   return file.objects.flatMap((source) => {
     const index = source.origin.file?.index ?? 0;
     const document = file.stream.documents[index];
-    return document ? markerSites(document.contents, { resourceRef: resourceRefOf(source.object), file: { path: file.path, index } }) : [];
+    if (!document) return [];
+    const context = { resourceRef: resourceRefOf(source.object), file: { path: file.path, index } };
+    const { sites, warnings } = scanMarkerSites(document.contents, context);
+    ignoredMarkers.push(...warnings);
+    return [...sites, ...imageFieldSites(document.contents, source.object, context, rules, sites)];
   });
 }
 

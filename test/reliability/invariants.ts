@@ -45,7 +45,8 @@ export function expectNoEmptyListForNonEmptyInput(run: FnRun): void {
     const items = (parse(run.stdout) as { items?: unknown[] } | null)?.items ?? [];
     expect(items.length).toBeGreaterThan(0);
   } else {
-    expect(run.code).toBe(1);
+    // 1: an error result; 2: a usage error before any input was read. kpt writes nothing for either.
+    expect([1, 2]).toContain(run.code);
   }
 }
 
