@@ -10,7 +10,8 @@ FROM ${BASE_IMAGE} AS build
 WORKDIR /src
 # The lockfile alone decides this layer, so a source edit rebuilds in about a second.
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# --ignore-scripts: `prepare` builds, and the sources are not copied yet.
+RUN npm ci --no-audit --no-fund --ignore-scripts
 # .dockerignore is an allow-list: this brings src/, the tsconfigs and fn-config/schema (if any).
 COPY . ./
 # fn-config/schema may be absent and COPY of a missing path fails, hence the mkdir. kpt and
