@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isolatedEnv } from '../test/e2e/run-fn.js';
 import type { RunningProxy } from '../test/harness/registry.js';
 import { baselinePlan, markedValues, type BenchPolicy } from './fixtures.js';
 import { measureProcess, median, type ProcessSample } from './measure.js';
@@ -29,11 +28,21 @@ export function summarize(runs: ToolRun[]): Measured {
   };
 }
 
-/** A private HOME and cache per run: the developer's credentials and cache never leak into a measurement. */
+/**
+ * A private HOME and cache: the developer's credentials and cache never leak into a measurement.
+ * Unlike the tests' isolatedEnv, every run in one sandbox shares its cache, which is what makes a
+ * second run warm.
+ */
 export class Sandbox {
   readonly dir = mkdtempSync(join(tmpdir(), 'aip-bench-'));
   env(): NodeJS.ProcessEnv {
-    return isolatedEnv(this.dir);
+    return {
+      HOME: this.dir,
+      XDG_CACHE_HOME: join(this.dir, 'cache'),
+      XDG_RUNTIME_DIR: join(this.dir, 'run'),
+      DOCKER_CONFIG: join(this.dir, 'docker'),
+      REGISTRY_AUTH_FILE: join(this.dir, 'auth.json'),
+    };
   }
   remove(): void {
     rmSync(this.dir, { recursive: true, force: true });
