@@ -1,11 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { runKrm } from './krm/run.js';
-import { startProgress } from './cli/progress.js';
-import { count, formatSummary, secondsSince } from './cli/summary.js';
-import { formatResult } from './krm/results.js';
-import { createRunRegistry, type RunRegistry } from './setup/registry.js';
 
 const HELP = `apply-image-policies — pin Flux $imagepolicy markers to image:tag@sha256:digest
 
@@ -31,11 +26,6 @@ function version(): string {
   return pkg.version;
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -79,40 +69,9 @@ async function main(argv: string[]): Promise<number> {
     );
     return 2;
   }
+  // Loaded on demand so --help and --version do not pay for undici, ajv and yaml.
+  const { runKrmMode } = await import('./cli/krm-mode.js');
   return runKrmMode({ offline: values.offline ?? false, ...(values['cache-dir'] ? { cacheDir: values['cache-dir'] } : {}) });
-}
-
-async function runKrmMode(options: { offline: boolean; cacheDir?: string }): Promise<number> {
-  const started = performance.now();
-  const input = await readStdin();
-  let registry: RunRegistry | undefined;
-  const progress = startProgress({
-    stream: process.stderr,
-    describe: () => `apply-image-policies: resolving… ${count(registry?.requestCount() ?? 0, 'registry request')}, ${secondsSince(started).toFixed(1)}s`,
-  });
-  const outcome = await runKrm(input, {
-    registryFor: (config, sources) => {
-      registry = createRunRegistry(config, sources, options);
-      return registry;
-    },
-  }).finally(() => progress.stop());
-  await registry?.close();
-  process.stdout.write(outcome.stdout);
-  for (const line of outcome.diagnostics) process.stderr.write(`apply-image-policies: ${line}\n`);
-  for (const result of outcome.results) {
-    if (result.severity !== 'info') process.stderr.write(`${formatResult(result)}\n`);
-  }
-  const summary = formatSummary({
-    sites: outcome.stats.sites,
-    changed: outcome.stats.pinned,
-    unchanged: outcome.stats.unchanged,
-    // Unreadable input yields no results, only a diagnostic; it is still an error.
-    errors: outcome.results.filter((r) => r.severity === 'error').length + (outcome.stdout === '' ? 1 : 0),
-    requests: registry?.requestCount() ?? 0,
-    seconds: secondsSince(started),
-  });
-  process.stderr.write(`${summary}\n`);
-  return outcome.exitCode;
 }
 
 main(process.argv.slice(2)).then(

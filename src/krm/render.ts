@@ -13,13 +13,17 @@ export function renderResults(stream: YamlStream, document: Document.Parsed, roo
   const merged = [...earlierResults, ...results.map(stripUndefined)];
   const blockMap = (root as YAMLMap & { srcToken?: CST.Token }).srcToken;
 
-  if (blockMap?.type === 'block-map' && blockMap.indent === 0 && !endsWithDocumentEnd(stream)) {
+  if (blockMap?.type === 'block-map' && blockMap.indent === 0) {
     const index = blockMap.items.findIndex((item) => item.key && 'source' in item.key && item.key.source === 'results');
-    if (index >= 0) blockMap.items.splice(index, 1);
+    const removed = index >= 0 ? blockMap.items.splice(index, 1) : [];
     let text = stream.toString();
-    if (merged.length === 0) return text;
-    if (!text.endsWith('\n')) text += '\n';
-    return text + stringify({ results: merged }, { lineWidth: 0 });
+    // Appending after a `...` would start a new document; let the AST place results then.
+    if (!endsWithDocumentEnd(text)) {
+      if (merged.length === 0) return text;
+      if (!text.endsWith('\n')) text += '\n';
+      return text + stringify({ results: merged }, { lineWidth: 0 });
+    }
+    blockMap.items.splice(index, 0, ...removed);
   }
 
   // Flow-style (JSON) input carries no comments to lose; let the AST print it.
@@ -28,8 +32,10 @@ export function renderResults(stream: YamlStream, document: Document.Parsed, roo
   return document.toString({ lineWidth: 0 });
 }
 
-function endsWithDocumentEnd(stream: YamlStream): boolean {
-  return /(^|\n)\.\.\.[ \t]*(#[^\n]*)?\s*$/.test(stream.toString());
+/** Only the tail can hold the marker; a regex over megabytes of output cost more than parsing it. */
+function endsWithDocumentEnd(text: string): boolean {
+  const tail = text.slice(text.trimEnd().lastIndexOf('\n') + 1);
+  return /^\.\.\.[ \t]*(#.*)?$/.test(tail.trimEnd());
 }
 
 function stripUndefined(result: KrmResult): KrmResult {
