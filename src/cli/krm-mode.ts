@@ -1,6 +1,6 @@
 import { runKrm } from '../krm/run.js';
 import { formatResult } from '../krm/results.js';
-import { createRunRegistry, type RunRegistry } from '../setup/registry.js';
+import type { RunRegistry } from '../setup/registry.js';
 import { startProgress } from './progress.js';
 import { count, formatSummary, secondsSince } from './summary.js';
 
@@ -20,7 +20,9 @@ export async function runKrmMode(options: { offline: boolean; cacheDir?: string 
     describe: () => `apply-image-policies: resolving… ${count(registry?.requestCount() ?? 0, 'registry request')}, ${secondsSince(started).toFixed(1)}s`,
   });
   const outcome = await runKrm(input, {
-    registryFor: (config, sources) => {
+    // The registry stack (undici, TLS, keychains) loads only when a run has something to resolve.
+    registryFor: async (config, sources) => {
+      const { createRunRegistry } = await import('../setup/registry.js');
       registry = createRunRegistry(config, sources, options);
       return registry;
     },

@@ -10,7 +10,10 @@ import { hasErrors, type KrmResult } from './results.js';
 
 export interface KrmRunDependencies {
   /** Builds the registry access for this run; the config carries registries, cache and budget. */
-  registryFor(config: FunctionConfig, secrets: readonly SourceObject[]): ResolverRegistry & { notices?(): RegistryNotice[] };
+  registryFor(
+    config: FunctionConfig,
+    secrets: readonly SourceObject[],
+  ): (ResolverRegistry & { notices?(): RegistryNotice[] }) | Promise<ResolverRegistry & { notices?(): RegistryNotice[] }>;
 }
 
 export interface KrmRunOutcome {
@@ -80,7 +83,7 @@ export async function runKrm(input: string, deps: KrmRunDependencies): Promise<K
   const warnings = [...ignoredMarkers, ...unusedImageRules(rules, writable)];
   if (writable.length === 0) return { stdout: list.render(warnings), exitCode: 0, results: warnings, diagnostics: [], stats };
 
-  const registry = withRequestBudget(deps.registryFor(config, sources), config.requestBudget);
+  const registry = withRequestBudget(await deps.registryFor(config, sources), config.requestBudget);
   const resolution = await resolveSites(
     writable.map((w) => w.site),
     policies,

@@ -18,7 +18,9 @@ import { SchemeResolver, hostnameOf, isLoopbackHost } from './scheme.js';
 import { authInterceptor } from './transport/auth.js';
 import { concurrencyInterceptor } from './transport/concurrency.js';
 import { countingInterceptor, type RequestCounter } from './transport/count.js';
-import { headerValue, headerValues } from './transport/handler.js';
+import { headerValue, headerValues, nextLink } from './http-headers.js';
+
+export { nextLink } from './http-headers.js';
 import { RateLimitTracker, isLow, rateLimitInterceptor } from './transport/rate-limit.js';
 import { redirectInterceptor } from './transport/redirect.js';
 import { parseRetryAfter, retryInterceptor, type RetryOptions } from './transport/retry.js';
@@ -122,16 +124,6 @@ function humanSeconds(seconds: number): string {
   return `${seconds}s`;
 }
 
-/** Next-page URL from `Link` headers (RFC 8288), or undefined. */
-export function nextLink(values: string[]): string | undefined {
-  for (const value of values) {
-    for (const m of value.matchAll(/<([^>]*)>((?:\s*;\s*[^;,]+)*)/g)) {
-      const rel = /;\s*rel\s*=\s*"?([^";]+)"?/i.exec(m[2] ?? '');
-      if (rel && rel[1]!.split(/\s+/).includes('next')) return m[1];
-    }
-  }
-  return undefined;
-}
 
 const CERT_ERROR = /^(?:CERT_|ERR_TLS_CERT|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(?:VERIFY|GET_ISSUER))/;
 

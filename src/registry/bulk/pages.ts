@@ -1,5 +1,4 @@
-import { nextLink } from '../client.js';
-import { headerValues } from '../transport/handler.js';
+import { headerValues, nextLink } from '../http-headers.js';
 import type { ImageRepository } from '../types.js';
 import { BulkApiError, type BulkJsonResponse, type JsonGetter } from './types.js';
 

@@ -7,6 +7,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 
+export { headerValue, headerValues } from '../http-headers.js';
+
 export type Dispatch = Dispatcher.Dispatch;
 export type DispatchOptions = Dispatcher.DispatchOptions;
 export type DispatchHandler = Dispatcher.DispatchHandler;
@@ -46,16 +48,7 @@ export function headersToObject(headers: DispatchOptions['headers']): Record<str
   return out;
 }
 
-export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const v = headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
 
-/** Every value of a header that may be repeated (`WWW-Authenticate`, `Link`). */
-export function headerValues(headers: IncomingHttpHeaders, name: string): string[] {
-  const v = headers[name];
-  return v === undefined ? [] : Array.isArray(v) ? v : [v];
-}
 
 export function originOf(opts: DispatchOptions): string {
   if (!opts.origin) throw new Error('registry transport: request without origin');
