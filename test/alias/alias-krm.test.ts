@@ -1,19 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv, resourceList, runFn } from '../e2e/run-fn.js';
-import {
-  pushImage,
-  registryAvailable,
-  startProxy,
-  startRegistry,
-  tagExisting,
-  type PushedImage,
-  type RunningProxy,
-  type RunningRegistry,
-} from '../harness/registry.js';
+import { useRegistryFixture } from '../harness/fixture.js';
+import { pushImage, registryAvailable, tagExisting, type PushedImage } from '../harness/registry.js';
 
 interface Result {
   severity: string;
@@ -53,29 +43,18 @@ let builds = 0;
 
 const shaTag = (n: number): string => `sha-${n.toString(16).padStart(7, '0')}`;
 
-describe.skipIf(!registryAvailable())('aliasOf: pin the tag a rolling tag points at (built CLI, real registry)', () => {
-  let registry: RunningRegistry;
-  let proxy: RunningProxy;
-  let home: string;
+describe.skipIf(!registryAvailable())('aliasOf: pin the tag a rolling tag points at (built CLI, real fx.registry)', () => {
+  const fx = useRegistryFixture({ tempDir: 'aip-alias-', proxy: true });
   let host: string;
-
-  beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), 'aip-alias-'));
-    registry = await startRegistry();
-    proxy = await startProxy(registry);
-    host = proxy.host;
-  });
-  afterAll(async () => {
-    await proxy?.stop();
-    await registry?.stop();
-    rmSync(home, { recursive: true, force: true });
+  beforeAll(() => {
+    host = fx.proxy.host;
   });
 
   /** One build of `repo`: its own digest, but the blobs every build shares, so a push is one manifest PUT. */
-  const pushBuild = (repo: string, tags: string[]) => pushImage(registry, repo, { tags, seed: 'shared', annotations: { build: String(++builds) } });
+  const pushBuild = (repo: string, tags: string[]) => pushImage(fx.registry, repo, { tags, seed: 'shared', annotations: { build: String(++builds) } });
   /** Each run gets a cache of its own unless `cacheDir` is given, so counts are cold by default. */
   const run = (items: string[], config: string, cacheDir?: string) =>
-    runFn(resourceList(items, config), { env: isolatedEnv(home), ...(cacheDir ? { args: ['--cache-dir', cacheDir] } : {}) });
+    runFn(resourceList(items, config), { env: isolatedEnv(fx.tempDir), ...(cacheDir ? { args: ['--cache-dir', cacheDir] } : {}) });
 
   it('pins latest to the SHA tag on its digest, passing over decoy SHA tags that sort higher', async () => {
     const build = await pushBuild('team/web', ['sha-3f2a9c1', 'latest', '1.4.0']);
@@ -128,7 +107,7 @@ describe.skipIf(!registryAvailable())('aliasOf: pin the tag a rolling tag points
     expect(before.stdout).toContain(`${host}/team/mover:sha-1111111@${first.digest}`);
 
     const second = await pushBuild('team/mover', ['sha-2222222']);
-    await tagExisting(registry, 'team/mover', second, 'latest');
+    await tagExisting(fx.registry, 'team/mover', second, 'latest');
     const after = await run([item.replace(`${host}/team/mover:none`, `${host}/team/mover:sha-1111111@${first.digest}`)], config);
     expect(after.code, after.stderr).toBe(0);
     expect(after.stdout).toContain(`image: ${host}/team/mover:sha-2222222@${second.digest} # {"$imagepolicy": "flux-system:mover"}`);
@@ -155,9 +134,9 @@ describe.skipIf(!registryAvailable())('aliasOf: pin the tag a rolling tag points
   });
 
   it('compares top-level digests: a multi-arch index and its SHA tag are one image', async () => {
-    const index = await pushImage(registry, 'team/multi', { kind: 'oci-index', tags: ['latest', 'sha-abcdef0'], seed: 'multi' });
+    const index = await pushImage(fx.registry, 'team/multi', { kind: 'oci-index', tags: ['latest', 'sha-abcdef0'], seed: 'multi' });
     // The decoy ranks first and carries the very same platform manifests, but is another index.
-    const decoy = await pushImage(registry, 'team/multi', { kind: 'oci-index', tags: ['sha-fffffff'], seed: 'multi', annotations: { build: 'other' } });
+    const decoy = await pushImage(fx.registry, 'team/multi', { kind: 'oci-index', tags: ['sha-fffffff'], seed: 'multi', annotations: { build: 'other' } });
     expect(decoy.children?.map((c) => c.digest)).toEqual(index.children?.map((c) => c.digest));
     expect(decoy.digest).not.toBe(index.digest);
     const config = aliasConfig([{ name: 'multi', image: `${host}/team/multi`, body: `filterTags:\n  pattern: ${SHA_TAG}\naliasOf:\n  tag: latest` }]);
@@ -190,37 +169,37 @@ describe.skipIf(!registryAvailable())('aliasOf: pin the tag a rolling tag points
       item = pod('count', `  - name: count\n    image: ${host}/team/count # {"$imagepolicy": "flux-system:count"}\n`);
     });
 
-    const manifestHeads = () => proxy.count({ method: 'HEAD', path: /^\/v2\/team\/count\/manifests\// });
-    const tagLists = () => proxy.count({ method: 'GET', path: '/v2/team/count/tags/list' });
-    const cacheDir = () => join(home, 'shared-cache');
+    const manifestHeads = () => fx.proxy.count({ method: 'HEAD', path: /^\/v2\/team\/count\/manifests\// });
+    const tagLists = () => fx.proxy.count({ method: 'GET', path: '/v2/team/count/tags/list' });
+    const cacheDir = () => join(fx.tempDir, 'shared-cache');
 
     it('stops at the winner: 1 tag list + 1 HEAD of latest + 4 ranked HEADs + 3 in flight, against 22 HEADs naively', async () => {
       const ranked = [...DECOYS, ALIAS].sort().reverse();
       expect(ranked.indexOf(ALIAS)).toBe(3);
-      proxy.clear();
+      fx.proxy.clear();
       const out = await run([item], config, cacheDir());
       expect(out.code, out.stderr).toBe(0);
       expect(out.stdout).toContain(`${host}/team/count:${ALIAS}@${build.digest}`);
       expect(tagLists()).toBe(1);
       // latest, then ranks 0–3 (the winner), then min(rank, window − 1) = 3 already in flight.
       expect(manifestHeads()).toBe(1 + 4 + 3);
-      expect(proxy.requests().filter((r) => r.path.startsWith('/v2/team/count/'))).toHaveLength(1 + 8);
+      expect(fx.proxy.requests().filter((r) => r.path.startsWith('/v2/team/count/'))).toHaveLength(1 + 8);
     });
 
     it('warm and unchanged: the cached tag list and candidate digests answer; only latest is asked (304)', async () => {
-      proxy.clear();
+      fx.proxy.clear();
       const out = await run([item], config, cacheDir());
       expect(out.code, out.stderr).toBe(0);
       expect(out.stdout).toContain(`${host}/team/count:${ALIAS}@${build.digest}`);
       expect(tagLists()).toBe(0);
-      expect(proxy.requests().map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([`HEAD /v2/team/count/manifests/latest 304`]);
+      expect(fx.proxy.requests().map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([`HEAD /v2/team/count/manifests/latest 304`]);
     });
 
     it('warm after latest moved to a tag the cached list lacks: the list is refreshed; each tag is asked once in its life', async () => {
       const moved = shaTag(0x1000000 + 10 * 0x10000 + 1);
       const next = await pushBuild('team/count', [moved]);
-      await tagExisting(registry, 'team/count', next, 'latest');
-      proxy.clear();
+      await tagExisting(fx.registry, 'team/count', next, 'latest');
+      fx.proxy.clear();
       const out = await run([item], config, cacheDir());
       expect(out.code, out.stderr).toBe(0);
       expect(out.stdout).toContain(`${host}/team/count:${moved}@${next.digest}`);
@@ -228,15 +207,15 @@ describe.skipIf(!registryAvailable())('aliasOf: pin the tag a rolling tag points
       // latest, then the 14 candidates the cold run never reached (ranks 7–20), then the new tag.
       expect(manifestHeads()).toBe(1 + 14 + 1);
 
-      proxy.clear();
+      fx.proxy.clear();
       const again = await run([item], config, cacheDir());
       expect(again.stdout).toContain(`${host}/team/count:${moved}@${next.digest}`);
-      expect(proxy.requests().map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([`HEAD /v2/team/count/manifests/latest 304`]);
+      expect(fx.proxy.requests().map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([`HEAD /v2/team/count/manifests/latest 304`]);
     });
 
     it('cold, with no alias: every candidate asked once, and the error says how many', async () => {
       await pushBuild('team/count', ['latest']);
-      proxy.clear();
+      fx.proxy.clear();
       const out = await run([item], config);
       expect(out.code, out.stderr).toBe(1);
       expect(resultsOf(out.stdout).map((r) => r.message).join('\n')).toContain('checked 22 candidate tags');

@@ -1,17 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parse } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  pushImage,
-  registryAvailable,
-  startProxy,
-  startRegistry,
-  type PushedImage,
-  type RunningProxy,
-  type RunningRegistry,
-} from '../harness/registry.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useRegistryFixture } from '../harness/fixture.js';
+import { pushImage, registryAvailable, type PushedImage } from '../harness/registry.js';
 import { fluxPolicy, fluxRepository, isolatedEnv, resourceList, runFn } from './run-fn.js';
 
 interface Result {
@@ -23,19 +13,15 @@ interface Result {
 }
 
 describe.skipIf(!registryAvailable())('KRM function against a real registry', () => {
-  let registry: RunningRegistry;
-  let proxy: RunningProxy;
-  let home: string;
+  const fx = useRegistryFixture({ tempDir: 'aip-krm-', proxy: { paginate: true } });
   let oci: PushedImage;
   let index: PushedImage;
   let docker: PushedImage;
   let host: string;
 
   beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), 'aip-krm-'));
-    registry = await startRegistry();
-    proxy = await startProxy(registry, { paginate: true });
-    host = proxy.host;
+    const registry = fx.registry;
+    host = fx.proxy.host;
     await pushImage(registry, 'team/app', { tags: ['1.0.0', '1.1.0', 'not-semver'], kind: 'oci' });
     oci = await pushImage(registry, 'team/app', { tags: ['1.2.0'], kind: 'oci' });
     await pushImage(registry, 'team/app', { tags: ['2.0.0-rc.1'], kind: 'oci' });
@@ -44,13 +30,8 @@ describe.skipIf(!registryAvailable())('KRM function against a real registry', ()
     docker = await pushImage(registry, 'team/legacy', { tags: ['20240101', '20240315'], kind: 'docker' });
     await pushImage(registry, 'team/legacy', { tags: ['20231231'], kind: 'docker' });
   });
-  afterAll(async () => {
-    await proxy?.stop();
-    await registry?.stop();
-    rmSync(home, { recursive: true, force: true });
-  });
 
-  const env = (): NodeJS.ProcessEnv => isolatedEnv(home);
+  const env = (): NodeJS.ProcessEnv => isolatedEnv(fx.tempDir);
   const policies = (): string[] => [
     fluxRepository('app', `${host}/team/app`),
     fluxPolicy('app', 'app', 'semver:\n  range: ">=1.0.0 <2.0.0"'),
@@ -135,12 +116,12 @@ ${body}`;
         image: ${host}/team/${i % 2 === 0 ? 'app' : 'multi'}:old # {"$imagepolicy": "flux-system:${i % 2 === 0 ? 'app' : 'multi'}"}
 `,
     ).join('');
-    proxy.clear();
+    fx.proxy.clear();
     const run = await runFn(resourceList([...policies(), deployment(`  template:\n    spec:\n      containers:\n${containers}`)]), {
       env: env(),
     });
     expect(run.code).toBe(0);
-    const counted = proxy.requests().filter((r) => r.status !== 401 && r.path !== '/v2/');
+    const counted = fx.proxy.requests().filter((r) => r.status !== 401 && r.path !== '/v2/');
     const tagLists = counted.filter((r) => r.path.endsWith('/tags/list'));
     const heads = counted.filter((r) => r.method === 'HEAD');
     expect(tagLists.map((r) => r.path).sort()).toEqual(['/v2/team/app/tags/list', '/v2/team/multi/tags/list']);
@@ -286,12 +267,12 @@ spec:
     });
 
     it('an invalid semver range, rejected before any registry request', async () => {
-      proxy.clear();
+      fx.proxy.clear();
       await expectFailure(
         resourceList([fluxRepository('app', `${host}/team/app`), fluxPolicy('app', 'app', 'semver:\n  range: ">=1.0.0 <<2"'), marked('flux-system:app')]),
         /ImagePolicy flux-system\/app/,
       );
-      expect(proxy.requests()).toHaveLength(0);
+      expect(fx.proxy.requests()).toHaveLength(0);
     });
 
     it('invalid functionConfig', async () => {

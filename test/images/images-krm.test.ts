@@ -1,11 +1,9 @@
 // The images mode end to end: the built CLI reads a ResourceList without a single comment (as
 // kustomize sends it) and pins image fields against the real registry.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { pushImage, registryAvailable, startProxy, startRegistry, type PushedImage, type RunningProxy, type RunningRegistry } from '../harness/registry.js';
+import { useRegistryFixture } from '../harness/fixture.js';
+import { pushImage, registryAvailable, type PushedImage } from '../harness/registry.js';
 import { isolatedEnv, resourceList, runFn } from '../e2e/run-fn.js';
 
 interface Result {
@@ -15,19 +13,15 @@ interface Result {
 }
 
 describe.skipIf(!registryAvailable())('images mode against a real registry', () => {
-  let registry: RunningRegistry;
-  let proxy: RunningProxy;
-  let home: string;
+  const fx = useRegistryFixture({ tempDir: 'aip-images-', proxy: true });
   let host: string;
   let app: PushedImage;
   let stable: PushedImage;
   let worker: PushedImage;
 
   beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), 'aip-images-'));
-    registry = await startRegistry();
-    proxy = await startProxy(registry);
-    host = proxy.host;
+    const registry = fx.registry;
+    host = fx.proxy.host;
     await pushImage(registry, 'team/app', { tags: ['1.0.0'], kind: 'oci' });
     stable = await pushImage(registry, 'team/app', { tags: ['1.1.0'], kind: 'oci' });
     app = await pushImage(registry, 'team/app', { tags: ['1.2.0'], kind: 'oci-index' });
@@ -35,13 +29,8 @@ describe.skipIf(!registryAvailable())('images mode against a real registry', () 
     worker = await pushImage(registry, 'team/worker', { tags: ['20240601'], kind: 'docker' });
     await pushImage(registry, 'team/worker', { tags: ['20240101'], kind: 'docker' });
   });
-  afterAll(async () => {
-    await proxy?.stop();
-    await registry?.stop();
-    rmSync(home, { recursive: true, force: true });
-  });
 
-  const env = (): NodeJS.ProcessEnv => isolatedEnv(home);
+  const env = (): NodeJS.ProcessEnv => isolatedEnv(fx.tempDir);
   const config = (extra = '', digestReflectionPolicy = 'Always'): string => `apiVersion: fn.apply-image-policies.dev/v1alpha1
 kind: ApplyImagePolicies
 metadata:
@@ -167,12 +156,12 @@ spec:
       ['same-tag', `${host}/team/app:1.2.0@${old}`],
       ['older-tag', `${host}/team/worker:20240101@${old}`],
     );
-    proxy.clear();
+    fx.proxy.clear();
     const run = await runFn(resourceList([pod], config('', 'IfNotPresent')), { env: env() });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain(`image: ${host}/team/app:1.2.0@${old}\n`);
     expect(run.stdout).toContain(`image: ${host}/team/worker:20240601@${worker.digest}\n`);
-    const heads = proxy.requests().filter((r) => r.method === 'HEAD');
+    const heads = fx.proxy.requests().filter((r) => r.method === 'HEAD');
     expect(heads.map((r) => r.path)).toEqual(['/v2/team/worker/manifests/20240601']);
 
     const always = await runFn(resourceList([pod], config()), { env: env() });
