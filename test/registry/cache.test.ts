@@ -6,7 +6,8 @@ import { OfflineCacheMissError, withCache } from '../../src/registry/cache/cachi
 import { defaultCacheDir, fileCacheStore } from '../../src/registry/cache/store.js';
 import { createRegistryClient, type RegistryClientHandle } from '../../src/registry/client.js';
 import { parseRepository } from '../../src/registry/name.js';
-import { pushImage, registryAvailable, startProxy, startRegistry, tagExisting, type RunningProxy, type RunningRegistry } from '../harness/registry.js';
+import { useRegistryFixture } from '../harness/fixture.js';
+import { pushImage, registryAvailable, tagExisting } from '../harness/registry.js';
 
 describe('cache store', () => {
   let dir: string;
@@ -53,84 +54,74 @@ describe('cache store', () => {
 });
 
 describe.skipIf(!registryAvailable())('caching client against distribution 2.8', () => {
-  let reg: RunningRegistry;
-  let proxy: RunningProxy;
-  let dir: string;
+  const fx = useRegistryFixture({ tempDir: 'aip-cache-', proxy: true });
   const clients: RegistryClientHandle[] = [];
   let clock = 1_000_000;
   /** One "run": a fresh client (no in-run memo) over the shared cache directory. */
   const run = (opts: { offline?: boolean; store?: string } = {}) => {
     const inner = createRegistryClient({ retry: { baseDelayMs: 1 } });
     clients.push(inner);
-    return withCache(inner, { store: fileCacheStore(opts.store ?? join(dir, 'cache'), { now: () => clock }), offline: opts.offline ?? false, now: () => clock });
+    return withCache(inner, { store: fileCacheStore(opts.store ?? join(fx.tempDir, 'cache'), { now: () => clock }), offline: opts.offline ?? false, now: () => clock });
   };
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'aip-cache-'));
-    reg = await startRegistry();
-    proxy = await startProxy(reg.url);
-    await pushImage(reg, 'team/app', { tags: ['1.0.0', 'latest'] });
+    await pushImage(fx.registry, 'team/app', { tags: ['1.0.0', 'latest'] });
   });
   afterEach(async () => {
-    proxy.clear();
+    fx.proxy.clear();
     await Promise.all(clients.splice(0).map((c) => c.close()));
-  });
-  afterAll(async () => {
-    await proxy?.stop();
-    await reg?.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('reuses a tag list younger than maxAgeMs, lists again when older or when asked with 0', async () => {
-    const repo = parseRepository(`${proxy.host}/cached/tags`);
-    await pushImage(reg, 'cached/tags', { tags: ['1.0.0'] });
+    const repo = parseRepository(`${fx.proxy.host}/cached/tags`);
+    await pushImage(fx.registry, 'cached/tags', { tags: ['1.0.0'] });
     expect(await run().listTags(repo, { maxAgeMs: 60_000 })).toEqual(['1.0.0']);
-    await pushImage(reg, 'cached/tags', { tags: ['1.1.0'], seed: 'two' });
+    await pushImage(fx.registry, 'cached/tags', { tags: ['1.1.0'], seed: 'two' });
     clock += 30_000;
     expect(await run().listTags(repo, { maxAgeMs: 60_000 })).toEqual(['1.0.0']);
-    expect(proxy.count({ path: '/v2/cached/tags/tags/list' })).toBe(1);
+    expect(fx.proxy.count({ path: '/v2/cached/tags/tags/list' })).toBe(1);
     expect((await run().listTags(repo, { maxAgeMs: 0 })).sort()).toEqual(['1.0.0', '1.1.0']);
     clock += 61_000;
-    await pushImage(reg, 'cached/tags', { tags: ['1.2.0'], seed: 'three' });
+    await pushImage(fx.registry, 'cached/tags', { tags: ['1.2.0'], seed: 'three' });
     expect((await run().listTags(repo, { maxAgeMs: 60_000 })).sort()).toEqual(['1.0.0', '1.1.0', '1.2.0']);
-    expect(proxy.count({ path: '/v2/cached/tags/tags/list' })).toBe(3);
+    expect(fx.proxy.count({ path: '/v2/cached/tags/tags/list' })).toBe(3);
   });
 
   it('an immutable digest is answered from the cache; a mutable one is revalidated with If-None-Match (304)', async () => {
-    const repo = parseRepository(`${proxy.host}/team/app`);
+    const repo = parseRepository(`${fx.proxy.host}/team/app`);
     const first = await run().resolveDigest(repo, '1.0.0', { mutable: false });
-    proxy.clear();
+    fx.proxy.clear();
     expect(await run().resolveDigest(repo, '1.0.0', { mutable: false })).toBe(first);
-    expect(proxy.count()).toBe(0);
+    expect(fx.proxy.count()).toBe(0);
 
     const latest = await run().resolveDigest(repo, 'latest', { mutable: true });
-    proxy.clear();
+    fx.proxy.clear();
     expect(await run().resolveDigest(repo, 'latest', { mutable: true })).toBe(latest);
-    const [revalidation, ...rest] = proxy.requests();
+    const [revalidation, ...rest] = fx.proxy.requests();
     expect(rest).toEqual([]);
     expect(revalidation).toMatchObject({ method: 'HEAD', status: 304 });
     expect(revalidation!.headers['if-none-match']).toBe(`"${latest}"`);
 
-    const moved = await pushImage(reg, 'team/app', { tags: ['next'], seed: 'nine' });
-    await tagExisting(reg, 'team/app', moved.digest, 'latest');
+    const moved = await pushImage(fx.registry, 'team/app', { tags: ['next'], seed: 'nine' });
+    await tagExisting(fx.registry, 'team/app', moved.digest, 'latest');
     expect(await run().resolveDigest(repo, 'latest', { mutable: true })).toBe(moved.digest);
     expect(await run().resolveDigest(repo, 'latest', { mutable: true })).toBe(moved.digest);
   });
 
   it('offline: answers from the cache without a request, and a miss says to run once online', async () => {
-    const repo = parseRepository(`${proxy.host}/team/app`);
+    const repo = parseRepository(`${fx.proxy.host}/team/app`);
     await run().listTags(repo, { maxAgeMs: 0 });
     const digest = await run().resolveDigest(repo, '1.0.0', { mutable: true });
-    proxy.clear();
+    fx.proxy.clear();
     const offline = run({ offline: true });
     expect(await offline.listTags(repo, { maxAgeMs: 0 })).toContain('1.0.0');
     expect(await offline.resolveDigest(repo, '1.0.0', { mutable: true })).toBe(digest);
-    expect(proxy.count()).toBe(0);
+    expect(fx.proxy.count()).toBe(0);
     const miss = await offline.resolveDigest(repo, 'never-seen', { mutable: false }).catch((e: unknown) => e);
     expect(miss).toBeInstanceOf(OfflineCacheMissError);
-    expect((miss as Error).message).toBe(`offline: the digest of ${proxy.host}/team/app:never-seen is not in the cache; run once online to fill it`);
-    await expect(run({ offline: true, store: join(dir, 'empty') }).listTags(repo)).rejects.toThrow(
-      `offline: the tag list of ${proxy.host}/team/app is not in the cache; run once online to fill it`,
+    expect((miss as Error).message).toBe(`offline: the digest of ${fx.proxy.host}/team/app:never-seen is not in the cache; run once online to fill it`);
+    await expect(run({ offline: true, store: join(fx.tempDir, 'empty') }).listTags(repo)).rejects.toThrow(
+      `offline: the tag list of ${fx.proxy.host}/team/app is not in the cache; run once online to fill it`,
     );
   });
 });

@@ -1,22 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistryClient, type RegistryClientHandle, type RegistryClientOptions } from '../../src/registry/client.js';
 import { RegistryError } from '../../src/registry/errors.js';
 import { parseRepository } from '../../src/registry/name.js';
-import {
-  pushImage,
-  registryAvailable,
-  seedRepository,
-  startProxy,
-  startRegistry,
-  tagExisting,
-  type ManifestKind,
-  type RunningProxy,
-  type RunningRegistry,
-} from '../harness/registry.js';
+import { useRegistryFixture } from '../harness/fixture.js';
+import { pushImage, registryAvailable, seedRepository, startProxy, tagExisting, type ManifestKind } from '../harness/registry.js';
 
 describe.skipIf(!registryAvailable())('registry client against distribution 2.8', () => {
-  let reg: RunningRegistry;
-  let proxy: RunningProxy;
+  const fx = useRegistryFixture({ proxy: { paginate: { maxPageSize: 10 } } });
   const clients: RegistryClientHandle[] = [];
   const client = (opts: RegistryClientOptions = {}) => {
     const c = createRegistryClient({ retry: { baseDelayMs: 1 }, ...opts });
@@ -24,35 +14,27 @@ describe.skipIf(!registryAvailable())('registry client against distribution 2.8'
     return c;
   };
 
-  beforeAll(async () => {
-    reg = await startRegistry();
-    proxy = await startProxy(reg.url, { paginate: { maxPageSize: 10 } });
-  });
   afterEach(async () => {
-    proxy.setIntercept(undefined);
+    fx.proxy.setIntercept(undefined);
     await Promise.all(clients.splice(0).map((c) => c.close()));
-  });
-  afterAll(async () => {
-    await proxy?.stop();
-    await reg?.stop();
   });
 
   describe('resolveDigest returns the top-level digest', () => {
     it.each<ManifestKind>(['oci', 'oci-index', 'docker', 'docker-list'])('%s', async (kind) => {
-      const img = await pushImage(reg, `digest/${kind}`, { tags: ['1.0.0'], kind });
+      const img = await pushImage(fx.registry, `digest/${kind}`, { tags: ['1.0.0'], kind });
       const c = client();
-      const digest = await c.resolveDigest(parseRepository(`${reg.host}/digest/${kind}`), '1.0.0');
+      const digest = await c.resolveDigest(parseRepository(`${fx.registry.host}/digest/${kind}`), '1.0.0');
       expect(digest).toBe(img.digest);
       if (img.children) expect(img.children.map((x) => x.digest)).not.toContain(digest);
     });
   });
 
   it('sends HEAD with all four manifest types and no GET when the digest header is there', async () => {
-    await pushImage(reg, 'accept/app', { tags: ['v'] });
-    proxy.clear();
+    await pushImage(fx.registry, 'accept/app', { tags: ['v'] });
+    fx.proxy.clear();
     const c = client();
-    await c.resolveDigest(parseRepository(`${proxy.host}/accept/app`), 'v');
-    const [req, ...rest] = proxy.requests();
+    await c.resolveDigest(parseRepository(`${fx.proxy.host}/accept/app`), 'v');
+    const [req, ...rest] = fx.proxy.requests();
     expect(rest).toEqual([]);
     expect(req!.method).toBe('HEAD');
     expect(String(req!.headers.accept).split(/,\s*/).sort()).toEqual([
@@ -67,41 +49,41 @@ describe.skipIf(!registryAvailable())('registry client against distribution 2.8'
     ['missing', {}],
     ['bogus', { 'docker-content-digest': 'sha256:nothex' }],
   ])('falls back to GET and hashes the bytes when the digest header is %s', async (_label, headers) => {
-    const img = await pushImage(reg, 'nodigest/app', { tags: ['v'], kind: 'docker-list' });
-    proxy.clear();
-    proxy.setIntercept((e) => (e.method === 'HEAD' ? { status: 200, headers: { 'content-type': img.mediaType, ...headers } } : undefined));
+    const img = await pushImage(fx.registry, 'nodigest/app', { tags: ['v'], kind: 'docker-list' });
+    fx.proxy.clear();
+    fx.proxy.setIntercept((e) => (e.method === 'HEAD' ? { status: 200, headers: { 'content-type': img.mediaType, ...headers } } : undefined));
     const c = client();
-    expect(await c.resolveDigest(parseRepository(`${proxy.host}/nodigest/app`), 'v')).toBe(img.digest);
-    expect(proxy.requests().map((e) => e.method)).toEqual(['HEAD', 'GET']);
+    expect(await c.resolveDigest(parseRepository(`${fx.proxy.host}/nodigest/app`), 'v')).toBe(img.digest);
+    expect(fx.proxy.requests().map((e) => e.method)).toEqual(['HEAD', 'GET']);
   });
 
   it('follows a moved tag only in a new client (one run = one answer)', async () => {
-    const a = await pushImage(reg, 'moved/app', { tags: ['latest'] });
-    const b = await pushImage(reg, 'moved/app', { tags: ['other'] });
-    const repo = parseRepository(`${reg.host}/moved/app`);
+    const a = await pushImage(fx.registry, 'moved/app', { tags: ['latest'] });
+    const b = await pushImage(fx.registry, 'moved/app', { tags: ['other'] });
+    const repo = parseRepository(`${fx.registry.host}/moved/app`);
     const first = client();
     expect(await first.resolveDigest(repo, 'latest')).toBe(a.digest);
-    await tagExisting(reg, 'moved/app', b.digest, 'latest');
+    await tagExisting(fx.registry, 'moved/app', b.digest, 'latest');
     expect(await first.resolveDigest(repo, 'latest')).toBe(a.digest);
     expect(await client().resolveDigest(repo, 'latest')).toBe(b.digest);
   });
 
   it('reports a missing tag with host, repository and status', async () => {
-    await pushImage(reg, 'missing/app', { tags: ['there'] });
+    await pushImage(fx.registry, 'missing/app', { tags: ['there'] });
     const err = await client()
-      .resolveDigest(parseRepository(`${reg.host}/missing/app`), 'not-there')
+      .resolveDigest(parseRepository(`${fx.registry.host}/missing/app`), 'not-there')
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RegistryError);
-    expect((err as RegistryError).message).toBe(`HEAD http://${reg.host}/v2/missing/app/manifests/not-there: 404 Not Found`);
+    expect((err as RegistryError).message).toBe(`HEAD http://${fx.registry.host}/v2/missing/app/manifests/not-there: 404 Not Found`);
     expect((err as RegistryError).status).toBe(404);
   });
 
   it('reports an unknown repository with the registry error code', async () => {
     const err = (await client()
-      .listTags(parseRepository(`${reg.host}/no/such`))
+      .listTags(parseRepository(`${fx.registry.host}/no/such`))
       .catch((e: unknown) => e)) as RegistryError;
     expect(err.message).toBe(
-      `GET http://${reg.host}/v2/no/such/tags/list?n=1000: 404 Not Found (NAME_UNKNOWN: repository name not known to registry)`,
+      `GET http://${fx.registry.host}/v2/no/such/tags/list?n=1000: 404 Not Found (NAME_UNKNOWN: repository name not known to registry)`,
     );
     expect(err.code).toBe('NAME_UNKNOWN');
   });
@@ -109,22 +91,22 @@ describe.skipIf(!registryAvailable())('registry client against distribution 2.8'
   describe('tag pagination (through the paginating proxy)', () => {
     const tags = Array.from({ length: 47 }, (_, i) => `v${String(i).padStart(3, '0')}`);
     beforeAll(async () => {
-      await seedRepository(reg, 'paged/app', tags, { distinct: false });
+      await seedRepository(fx.registry, 'paged/app', tags, { distinct: false });
     });
 
     it('follows relative Link headers until the end (server caps n at 10)', async () => {
-      proxy.clear();
+      fx.proxy.clear();
       const c = client();
-      const listed = await c.listTags(parseRepository(`${proxy.host}/paged/app`));
+      const listed = await c.listTags(parseRepository(`${fx.proxy.host}/paged/app`));
       expect([...listed].sort()).toEqual(tags);
-      const pages = proxy.requests().filter((e) => e.path === '/v2/paged/app/tags/list');
+      const pages = fx.proxy.requests().filter((e) => e.path === '/v2/paged/app/tags/list');
       expect(pages).toHaveLength(5);
       expect(pages[0]!.query).toEqual({ n: '1000' });
       expect(pages[1]!.query).toEqual({ n: '10', last: 'v009' });
     });
 
     it('honours a smaller page size and absolute Links on the same host', async () => {
-      const absolute = await startProxy(reg.url, { paginate: { absoluteLinks: true } });
+      const absolute = await startProxy(fx.registry.url, { paginate: { absoluteLinks: true } });
       try {
         const c = client({ pageSize: 20 });
         const listed = await c.listTags(parseRepository(`${absolute.host}/paged/app`));
@@ -137,18 +119,18 @@ describe.skipIf(!registryAvailable())('registry client against distribution 2.8'
     });
 
     it('refuses a next page on another host', async () => {
-      const other = await startProxy(reg.url);
+      const other = await startProxy(fx.registry.url);
       try {
-        proxy.setIntercept((e) =>
+        fx.proxy.setIntercept((e) =>
           e.path === '/v2/paged/app/tags/list'
             ? { status: 200, headers: { link: `<${other.url}/v2/paged/app/tags/list?n=5&last=v004>; rel="next"` }, body: { name: 'paged/app', tags: ['v000'] } }
             : undefined,
         );
         const err = (await client()
-          .listTags(parseRepository(`${proxy.host}/paged/app`))
+          .listTags(parseRepository(`${fx.proxy.host}/paged/app`))
           .catch((e: unknown) => e)) as RegistryError;
         expect(err).toBeInstanceOf(RegistryError);
-        expect(err.message).toContain(`GET http://${proxy.host}/v2/paged/app/tags/list?n=1000: the next-page Link points to ${other.url}`);
+        expect(err.message).toContain(`GET http://${fx.proxy.host}/v2/paged/app/tags/list?n=1000: the next-page Link points to ${other.url}`);
         expect(other.count()).toBe(0);
       } finally {
         await other.stop();
@@ -156,24 +138,24 @@ describe.skipIf(!registryAvailable())('registry client against distribution 2.8'
     });
 
     it('refuses a Link that loops', async () => {
-      proxy.setIntercept((e) =>
+      fx.proxy.setIntercept((e) =>
         e.path === '/v2/paged/app/tags/list'
           ? { status: 200, headers: { link: '</v2/paged/app/tags/list?n=1000>; rel="next"' }, body: { name: 'paged/app', tags: ['v000'] } }
           : undefined,
       );
-      await expect(client().listTags(parseRepository(`${proxy.host}/paged/app`))).rejects.toThrow(/Link loops back/);
+      await expect(client().listTags(parseRepository(`${fx.proxy.host}/paged/app`))).rejects.toThrow(/Link loops back/);
     });
   });
 
   it('dedupes: one tag listing per repository and one HEAD per (repository, tag), however many callers', async () => {
-    await seedRepository(reg, 'dedupe/app', ['1', '2', '3']);
-    await seedRepository(reg, 'dedupe/other', ['1']);
-    proxy.clear();
+    await seedRepository(fx.registry, 'dedupe/app', ['1', '2', '3']);
+    await seedRepository(fx.registry, 'dedupe/other', ['1']);
+    fx.proxy.clear();
     const c = client();
-    const app = parseRepository(`${proxy.host}/dedupe/app`);
+    const app = parseRepository(`${fx.proxy.host}/dedupe/app`);
     // Two spellings of the same repository object must share the work too.
-    const again = parseRepository(`${proxy.host}/dedupe/app`);
-    const other = parseRepository(`${proxy.host}/dedupe/other`);
+    const again = parseRepository(`${fx.proxy.host}/dedupe/app`);
+    const other = parseRepository(`${fx.proxy.host}/dedupe/other`);
     const work: Promise<unknown>[] = [];
     for (let i = 0; i < 20; i++) {
       work.push(c.listTags(i % 2 ? app : again), c.listTags(other));
@@ -181,19 +163,19 @@ describe.skipIf(!registryAvailable())('registry client against distribution 2.8'
       work.push(c.resolveDigest(other, '1'));
     }
     await Promise.all(work);
-    expect(proxy.count({ method: 'GET', path: '/v2/dedupe/app/tags/list' })).toBe(1);
-    expect(proxy.count({ method: 'GET', path: '/v2/dedupe/other/tags/list' })).toBe(1);
-    for (const tag of ['1', '2', '3']) expect(proxy.count({ method: 'HEAD', path: `/v2/dedupe/app/manifests/${tag}` })).toBe(1);
-    expect(proxy.count({ method: 'HEAD', path: '/v2/dedupe/other/manifests/1' })).toBe(1);
-    expect(proxy.count()).toBe(6);
+    expect(fx.proxy.count({ method: 'GET', path: '/v2/dedupe/app/tags/list' })).toBe(1);
+    expect(fx.proxy.count({ method: 'GET', path: '/v2/dedupe/other/tags/list' })).toBe(1);
+    for (const tag of ['1', '2', '3']) expect(fx.proxy.count({ method: 'HEAD', path: `/v2/dedupe/app/manifests/${tag}` })).toBe(1);
+    expect(fx.proxy.count({ method: 'HEAD', path: '/v2/dedupe/other/manifests/1' })).toBe(1);
+    expect(fx.proxy.count()).toBe(6);
     // The https probe never reaches the plain-http proxy as a request, but the client counts it.
     expect(c.requestCount()).toBe(7);
   });
 
   it('listTags callers get independent arrays', async () => {
-    await seedRepository(reg, 'copies/app', ['a', 'b']);
+    await seedRepository(fx.registry, 'copies/app', ['a', 'b']);
     const c = client();
-    const repo = parseRepository(`${reg.host}/copies/app`);
+    const repo = parseRepository(`${fx.registry.host}/copies/app`);
     const first = await c.listTags(repo);
     first.pop();
     expect(await c.listTags(repo)).toHaveLength(2);
@@ -206,46 +188,46 @@ describe.skipIf(!registryAvailable())('registry client against distribution 2.8'
       [502, {}],
       [408, {}],
     ])('retries %i and succeeds', async (status, headers) => {
-      const img = await pushImage(reg, 'retry/app', { tags: ['v'] });
-      proxy.clear();
+      const img = await pushImage(fx.registry, 'retry/app', { tags: ['v'] });
+      fx.proxy.clear();
       let failures = 2;
-      proxy.setIntercept((e) => (e.method === 'HEAD' && failures-- > 0 ? { status, headers } : undefined));
+      fx.proxy.setIntercept((e) => (e.method === 'HEAD' && failures-- > 0 ? { status, headers } : undefined));
       const delays: number[] = [];
       const c = client({ retry: { baseDelayMs: 100, sleep: async (ms) => void delays.push(ms), random: () => 0.5 } });
-      expect(await c.resolveDigest(parseRepository(`${proxy.host}/retry/app`), 'v')).toBe(img.digest);
-      expect(proxy.count({ method: 'HEAD' })).toBe(3);
+      expect(await c.resolveDigest(parseRepository(`${fx.proxy.host}/retry/app`), 'v')).toBe(img.digest);
+      expect(fx.proxy.count({ method: 'HEAD' })).toBe(3);
       // Retry-After (seconds) replaces the backoff; otherwise exponential: 75, 150 with this jitter.
       expect(delays).toEqual(status === 429 ? [2000, 2000] : [75, 150]);
     });
 
     it('gives up after maxAttempts with the last status in the error', async () => {
-      await pushImage(reg, 'retry/down', { tags: ['v'] });
-      proxy.clear();
-      proxy.setIntercept((e) => (e.method === 'GET' ? { status: 503, body: { errors: [{ code: 'UNAVAILABLE', message: 'try later' }] } } : undefined));
+      await pushImage(fx.registry, 'retry/down', { tags: ['v'] });
+      fx.proxy.clear();
+      fx.proxy.setIntercept((e) => (e.method === 'GET' ? { status: 503, body: { errors: [{ code: 'UNAVAILABLE', message: 'try later' }] } } : undefined));
       const c = client({ retry: { maxAttempts: 3, baseDelayMs: 1 } });
-      await expect(c.listTags(parseRepository(`${proxy.host}/retry/down`))).rejects.toThrow(
-        `GET http://${proxy.host}/v2/retry/down/tags/list?n=1000: 503 Service Unavailable (UNAVAILABLE: try later)`,
+      await expect(c.listTags(parseRepository(`${fx.proxy.host}/retry/down`))).rejects.toThrow(
+        `GET http://${fx.proxy.host}/v2/retry/down/tags/list?n=1000: 503 Service Unavailable (UNAVAILABLE: try later)`,
       );
-      expect(proxy.count()).toBe(3);
+      expect(fx.proxy.count()).toBe(3);
     });
 
     it('does not retry 404 or 501', async () => {
-      proxy.clear();
-      proxy.setIntercept(() => ({ status: 501 }));
-      await expect(client().resolveDigest(parseRepository(`${proxy.host}/x/y`), 'v')).rejects.toThrow(/501/);
-      expect(proxy.count()).toBe(1);
+      fx.proxy.clear();
+      fx.proxy.setIntercept(() => ({ status: 501 }));
+      await expect(client().resolveDigest(parseRepository(`${fx.proxy.host}/x/y`), 'v')).rejects.toThrow(/501/);
+      expect(fx.proxy.count()).toBe(1);
     });
 
     it('passes on a Retry-After longer than it is willing to wait', async () => {
-      proxy.clear();
-      proxy.setIntercept(() => ({ status: 429, headers: { 'retry-after': '3600' } }));
+      fx.proxy.clear();
+      fx.proxy.setIntercept(() => ({ status: 429, headers: { 'retry-after': '3600' } }));
       const c = client({ retry: { maxRetryAfterMs: 1000 } });
-      await expect(c.resolveDigest(parseRepository(`${proxy.host}/x/y`), 'v')).rejects.toThrow(/429 Too Many Requests/);
-      expect(proxy.count()).toBe(1);
+      await expect(c.resolveDigest(parseRepository(`${fx.proxy.host}/x/y`), 'v')).rejects.toThrow(/429 Too Many Requests/);
+      expect(fx.proxy.count()).toBe(1);
     });
 
     it('retries a connection reset', async () => {
-      const img = await pushImage(reg, 'retry/reset', { tags: ['v'] });
+      const img = await pushImage(fx.registry, 'retry/reset', { tags: ['v'] });
       // A TCP relay to the proxy that kills the first plain-HTTP connection (after the client's
       // https probe, which it also kills, as a plain server would).
       const net = await import('node:net');
@@ -253,7 +235,7 @@ describe.skipIf(!registryAvailable())('registry client against distribution 2.8'
       const server = net.createServer((socket) => {
         socket.once('data', (chunk: Buffer) => {
           if (chunk[0] === 0x16 || plainConnections++ === 0) return socket.destroy();
-          const upstream = net.connect(Number(proxy.host.split(':')[1]), '127.0.0.1');
+          const upstream = net.connect(Number(fx.proxy.host.split(':')[1]), '127.0.0.1');
           upstream.write(chunk);
           socket.pipe(upstream).pipe(socket);
         });

@@ -1,23 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadFunctionConfig } from '../../src/config/function-config.js';
 import { createRegistryClient } from '../../src/registry/client.js';
 import { createRunRegistry } from '../../src/setup/registry.js';
 import { parseRepository } from '../../src/registry/name.js';
-import { registryAvailable, seedRepository, startProxy, startRegistry, type RunningProxy, type RunningRegistry } from '../harness/registry.js';
+import { useRegistryFixture } from '../harness/fixture.js';
+import { registryAvailable, seedRepository } from '../harness/registry.js';
 
 describe.skipIf(!registryAvailable())('per-registry concurrency cap', () => {
-  let reg: RunningRegistry;
-  let proxy: RunningProxy;
   let inFlight = 0;
   let peak = 0;
   let digests: Map<string, string>;
   const tags = Array.from({ length: 60 }, (_, i) => `t${i}`);
-
-  beforeAll(async () => {
-    reg = await startRegistry();
-    digests = await seedRepository(reg, 'cap/app', tags);
-    // Holding each answer for a moment makes the overlap observable.
-    proxy = await startProxy(reg.url, {
+  const fx = useRegistryFixture({
+    proxy: {
+      // Holding each answer for a moment makes the overlap observable.
       intercept: async () => {
         inFlight++;
         peak = Math.max(peak, inFlight);
@@ -25,11 +21,11 @@ describe.skipIf(!registryAvailable())('per-registry concurrency cap', () => {
         inFlight--;
         return undefined;
       },
-    });
+    },
   });
-  afterAll(async () => {
-    await proxy?.stop();
-    await reg?.stop();
+
+  beforeAll(async () => {
+    digests = await seedRepository(fx.registry, 'cap/app', tags);
   });
 
   it.each([
@@ -39,7 +35,7 @@ describe.skipIf(!registryAvailable())('per-registry concurrency cap', () => {
     peak = 0;
     const c = createRegistryClient({ concurrency: cap });
     try {
-      const repo = parseRepository(`${proxy.host}/cap/app`);
+      const repo = parseRepository(`${fx.proxy.host}/cap/app`);
       const got = await Promise.all(tags.map((t) => c.resolveDigest(repo, t)));
       expect(got).toEqual(tags.map((t) => digests.get(t)));
       expect(peak).toBe(expected);
@@ -53,11 +49,11 @@ describe.skipIf(!registryAvailable())('per-registry concurrency cap', () => {
     const config = loadFunctionConfig({
       apiVersion: 'fn.apply-image-policies.dev/v1alpha1',
       kind: 'ApplyImagePolicies',
-      spec: { registries: [{ host: proxy.host, concurrency: 3 }], cache: { disabled: true } },
+      spec: { registries: [{ host: fx.proxy.host, concurrency: 3 }], cache: { disabled: true } },
     });
     const run = createRunRegistry(config, [], { offline: false, env: { HOME: '/nonexistent', DOCKER_CONFIG: '/nonexistent' }, warn: () => {} });
     try {
-      const repo = parseRepository(`${proxy.host}/cap/app`);
+      const repo = parseRepository(`${fx.proxy.host}/cap/app`);
       await Promise.all(tags.slice(0, 20).map((t) => run.resolveDigest(repo, t, { mutable: true })));
       expect(peak).toBe(3);
     } finally {

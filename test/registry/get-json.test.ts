@@ -1,23 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistryClient, type RegistryClientHandle } from '../../src/registry/client.js';
 import { RegistryError } from '../../src/registry/errors.js';
 import { parseRepository } from '../../src/registry/name.js';
 import type { Keychain } from '../../src/registry/types.js';
-import {
-  pushImage,
-  registryAvailable,
-  startProxy,
-  startRegistry,
-  startTokenServer,
-  type RunningProxy,
-  type RunningRegistry,
-  type RunningTokenServer,
-} from '../harness/registry.js';
+import { useRegistryFixture } from '../harness/fixture.js';
+import { pushImage, registryAvailable } from '../harness/registry.js';
 
 describe.skipIf(!registryAvailable())('getJson: authenticated JSON GET for vendor APIs', () => {
-  let ts: RunningTokenServer;
-  let reg: RunningRegistry;
-  let proxy: RunningProxy;
+  const fx = useRegistryFixture({ tokenServer: { users: [{ user: 'bob', pass: 'builder-pass-7' }] }, proxy: true });
   const clients: RegistryClientHandle[] = [];
   const keychain: Keychain = { resolve: async () => ({ username: 'bob', password: 'builder-pass-7' }) };
   const client = () => {
@@ -27,64 +17,56 @@ describe.skipIf(!registryAvailable())('getJson: authenticated JSON GET for vendo
   };
 
   beforeAll(async () => {
-    ts = await startTokenServer({ users: [{ user: 'bob', pass: 'builder-pass-7' }] });
-    reg = await startRegistry({ token: ts.registryAuth, authorize: ts.authorize });
-    proxy = await startProxy(reg.url);
-    await pushImage(reg, 'team/app', { tags: ['1.0.0', '1.1.0'] });
+    await pushImage(fx.registry, 'team/app', { tags: ['1.0.0', '1.1.0'] });
   });
   afterEach(async () => {
-    proxy.setIntercept(undefined);
-    ts.clear();
-    proxy.clear();
+    fx.proxy.setIntercept(undefined);
+    fx.tokenServer.clear();
+    fx.proxy.clear();
     await Promise.all(clients.splice(0).map((c) => c.close()));
-  });
-  afterAll(async () => {
-    await proxy?.stop();
-    await reg?.stop();
-    await ts?.stop();
   });
 
   it('reads a distribution endpoint with a pull token for the repository', async () => {
-    const res = await client().getJson(parseRepository(`${reg.host}/team/app`), '/v2/team/app/tags/list');
+    const res = await client().getJson(parseRepository(`${fx.registry.host}/team/app`), '/v2/team/app/tags/list');
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ name: 'team/app' });
     expect(((res.body as { tags: string[] }).tags ?? []).sort()).toEqual(['1.0.0', '1.1.0']);
-    expect(ts.requests().map((r) => r.granted)).toEqual([['repository:team/app:pull']]);
+    expect(fx.tokenServer.requests().map((r) => r.granted)).toEqual([['repository:team/app:pull']]);
   });
 
   it('asks the token server for the repository pull scope on a path that names no repository', async () => {
     // A stand-in for a vendor API (Quay's /api/v1/…), which registry 2.8 does not serve: the proxy
     // challenges like the registry does and checks that a token arrives.
-    proxy.setIntercept((e) => {
+    fx.proxy.setIntercept((e) => {
       if (!e.path.startsWith('/api/v1/')) return undefined;
       if (!String(e.headers.authorization ?? '').startsWith('Bearer ')) {
-        return { status: 401, headers: { 'www-authenticate': `Bearer realm="${ts.realm}",service="${ts.service}"` }, body: { errors: [{ code: 'UNAUTHORIZED' }] } };
+        return { status: 401, headers: { 'www-authenticate': `Bearer realm="${fx.tokenServer.realm}",service="${fx.tokenServer.service}"` }, body: { errors: [{ code: 'UNAUTHORIZED' }] } };
       }
       return { status: 200, headers: { 'content-type': 'application/json' }, body: { tags: [{ name: '1.0.0', manifest_digest: 'sha256:' + 'a'.repeat(64) }] } };
     });
-    const res = await client().getJson(parseRepository(`${proxy.host}/team/app`), '/api/v1/repository/team/app/tag/?limit=100');
+    const res = await client().getJson(parseRepository(`${fx.proxy.host}/team/app`), '/api/v1/repository/team/app/tag/?limit=100');
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ tags: [{ name: '1.0.0', manifest_digest: 'sha256:' + 'a'.repeat(64) }] });
-    expect(ts.requests().map((r) => [r.user, r.params.scope])).toEqual([['bob', 'repository:team/app:pull']]);
-    expect(proxy.requests().map((e) => e.status)).toEqual([401, 200]);
+    expect(fx.tokenServer.requests().map((r) => [r.user, r.params.scope])).toEqual([['bob', 'repository:team/app:pull']]);
+    expect(fx.proxy.requests().map((e) => e.status)).toEqual([401, 200]);
   });
 
   it('returns a non-2xx answer to the caller instead of throwing', async () => {
-    const res = await client().getJson(parseRepository(`${reg.host}/team/missing`), '/v2/team/missing/tags/list');
+    const res = await client().getJson(parseRepository(`${fx.registry.host}/team/missing`), '/v2/team/missing/tags/list');
     expect(res.status).toBe(404);
     expect(JSON.stringify(res.body)).toContain('NAME_UNKNOWN');
   });
 
   it('refuses a body over maxBytes, and a path that would leave the host', async () => {
-    const repo = parseRepository(`${reg.host}/team/app`);
+    const repo = parseRepository(`${fx.registry.host}/team/app`);
     await expect(client().getJson(repo, '/v2/team/app/tags/list', { maxBytes: 10 })).rejects.toThrow(/larger than 10 bytes/);
     await expect(client().getJson(repo, '//evil.example/x')).rejects.toThrow(/must be a path on the registry host/);
   });
 
   it('fails clearly when a 200 is not JSON', async () => {
-    proxy.setIntercept((e) => (e.path === '/api/v2.0/ping' ? { status: 200, body: '<html>login</html>' } : undefined));
+    fx.proxy.setIntercept((e) => (e.path === '/api/v2.0/ping' ? { status: 200, body: '<html>login</html>' } : undefined));
     const error = await client()
-      .getJson(parseRepository(`${proxy.host}/team/app`), '/api/v2.0/ping')
+      .getJson(parseRepository(`${fx.proxy.host}/team/app`), '/api/v2.0/ping')
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RegistryError);
     expect((error as Error).message).toMatch(/\/api\/v2\.0\/ping: the response is not JSON/);

@@ -3,26 +3,17 @@
  */
 import { createServer as createTcpServer, connect, type Server } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadFunctionConfig } from '../../src/config/function-config.js';
 import { createRegistryClient, type RegistryClientHandle } from '../../src/registry/client.js';
 import { parseRepository } from '../../src/registry/name.js';
 import type { Keychain } from '../../src/registry/types.js';
 import { createRunRegistry, type RunRegistry } from '../../src/setup/registry.js';
 import { isolatedEnv } from '../e2e/run-fn.js';
-import {
-  generateTestCertificate,
-  pushImage,
-  registryAvailable,
-  startProxy,
-  startRegistry,
-  type PushedImage,
-  type RunningProxy,
-  type RunningRegistry,
-} from '../harness/registry.js';
+import { useRegistryFixture } from '../harness/fixture.js';
+import { generateTestCertificate, pushImage, registryAvailable, startProxy, startRegistry, type PushedImage } from '../harness/registry.js';
 
 const PASSWORD = 'never-over-http-9';
 const keychain: Keychain = { resolve: async () => ({ username: 'u', password: PASSWORD }) };
@@ -79,38 +70,28 @@ if (!uniqueLocal) {
 }
 
 describe.skipIf(!registryAvailable())('credential safety and rate limits', () => {
-  let reg: RunningRegistry;
-  let proxy: RunningProxy;
+  const fx = useRegistryFixture({ tempDir: 'aip-safety-', registry: { htpasswd: { user: 'u', pass: PASSWORD } }, proxy: true });
   let image: PushedImage;
-  let dir: string;
   const clients: Array<RegistryClientHandle | RunRegistry> = [];
   const runRegistry = (registries: object[] = [], env: NodeJS.ProcessEnv = {}) => {
     const config = loadFunctionConfig({ apiVersion: 'fn.apply-image-policies.dev/v1alpha1', kind: 'ApplyImagePolicies', spec: { registries, cache: { disabled: true } } });
-    const r = createRunRegistry(config, [], { offline: false, env: { ...isolatedEnv(dir), ...env }, warn: () => {} });
+    const r = createRunRegistry(config, [], { offline: false, env: { ...isolatedEnv(fx.tempDir), ...env }, warn: () => {} });
     clients.push(r);
     return r;
   };
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'aip-safety-'));
-    reg = await startRegistry({ htpasswd: { user: 'u', pass: PASSWORD } });
-    proxy = await startProxy(reg.url);
-    image = await pushImage(reg, 'team/app', { tags: ['1.0.0'] });
+    image = await pushImage(fx.registry, 'team/app', { tags: ['1.0.0'] });
   });
   afterEach(async () => {
-    proxy.setIntercept(undefined);
-    proxy.clear();
+    fx.proxy.setIntercept(undefined);
+    fx.proxy.clear();
     await Promise.all(clients.splice(0).map((c) => c.close()));
-  });
-  afterAll(async () => {
-    await proxy?.stop();
-    await reg?.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   describe.skipIf(!uniqueLocal)('plain http to a private-network address', () => {
     it('refuses to send credentials unless the registry is marked insecure', async () => {
-      const fwd = await forward(uniqueLocal!, Number(reg.host.split(':')[1]));
+      const fwd = await forward(uniqueLocal!, Number(fx.registry.host.split(':')[1]));
       try {
         const host = `[${uniqueLocal}]:${fwd.port}`;
         const repo = parseRepository(`${host}/team/app`);
@@ -131,48 +112,48 @@ describe.skipIf(!registryAvailable())('credential safety and rate limits', () =>
   });
 
   it('refuses a token realm over plain http on another host, before sending it anything', async () => {
-    proxy.setIntercept(() => ({ status: 401, headers: { 'www-authenticate': 'Bearer realm="http://192.0.2.1/token",service="s"' } }));
+    fx.proxy.setIntercept(() => ({ status: 401, headers: { 'www-authenticate': 'Bearer realm="http://192.0.2.1/token",service="s"' } }));
     const c = createRegistryClient({ keychain, retry: { baseDelayMs: 1 } });
     clients.push(c);
-    await expect(c.listTags(parseRepository(`${proxy.host}/team/app`))).rejects.toThrow(
-      `${proxy.host} sends us to the token realm http://192.0.2.1/token over plain http; refusing`,
+    await expect(c.listTags(parseRepository(`${fx.proxy.host}/team/app`))).rejects.toThrow(
+      `${fx.proxy.host} sends us to the token realm http://192.0.2.1/token over plain http; refusing`,
     );
   });
 
   it('warns when the rate limit runs low, and stays quiet when it does not', async () => {
     const limits = { remaining: '76;w=21600' };
-    proxy.setIntercept((e) =>
+    fx.proxy.setIntercept((e) =>
       e.method === 'HEAD'
         ? { status: 200, headers: { 'docker-content-digest': image.digest, 'ratelimit-limit': '100;w=21600', 'ratelimit-remaining': limits.remaining } }
         : undefined,
     );
-    const r = runRegistry([], { DOCKER_CONFIG: join(dir, 'none') });
+    const r = runRegistry([], { DOCKER_CONFIG: join(fx.tempDir, 'none') });
     // The registry has htpasswd; the intercept answers HEADs itself, so no credentials are needed.
-    await r.resolveDigest(parseRepository(`${proxy.host}/team/app`), '1.0.0', { mutable: true });
+    await r.resolveDigest(parseRepository(`${fx.proxy.host}/team/app`), '1.0.0', { mutable: true });
     expect(r.notices()).toEqual([]);
     limits.remaining = '7;w=21600';
-    await r.resolveDigest(parseRepository(`${proxy.host}/team/app`), 'other', { mutable: true });
+    await r.resolveDigest(parseRepository(`${fx.proxy.host}/team/app`), 'other', { mutable: true });
     expect(r.notices()).toEqual([
       {
         severity: 'warning',
-        message: `${proxy.host}: only 7 of 100 requests left in the registry's rate-limit window (6h); further runs may fail with 429 until it resets (logging in raises Docker Hub's limit)`,
+        message: `${fx.proxy.host}: only 7 of 100 requests left in the registry's rate-limit window (6h); further runs may fail with 429 until it resets (logging in raises Docker Hub's limit)`,
       },
     ]);
   });
 
   it("an exhausted rate limit says so: how many remain and when it resets", async () => {
-    proxy.setIntercept(() => ({
+    fx.proxy.setIntercept(() => ({
       status: 429,
       headers: { 'retry-after': '3600', 'ratelimit-limit': '100;w=21600', 'ratelimit-remaining': '0;w=21600' },
       body: { errors: [{ code: 'TOOMANYREQUESTS', message: 'You have reached your pull rate limit.' }] },
     }));
     const r = runRegistry();
-    const error = (await r.resolveDigest(parseRepository(`${proxy.host}/team/app`), '1.0.0', { mutable: true }).catch((e: unknown) => e)) as Error;
+    const error = (await r.resolveDigest(parseRepository(`${fx.proxy.host}/team/app`), '1.0.0', { mutable: true }).catch((e: unknown) => e)) as Error;
     expect(error.message).toBe(
-      `HEAD http://${proxy.host}/v2/team/app/manifests/1.0.0: 429 Too Many Requests; the rate limit of ${proxy.host} is exhausted; 0 of 100 requests remain per 6h window; it resets in about 1h`,
+      `HEAD http://${fx.proxy.host}/v2/team/app/manifests/1.0.0: 429 Too Many Requests; the rate limit of ${fx.proxy.host} is exhausted; 0 of 100 requests remain per 6h window; it resets in about 1h`,
     );
     // A Retry-After beyond what we wait is passed on at once: one request, not a retry loop.
-    expect(proxy.count()).toBe(1);
+    expect(fx.proxy.count()).toBe(1);
   });
 
   it('HTTPS_PROXY tunnels to the registry; NO_PROXY bypasses it', async () => {
@@ -181,7 +162,7 @@ describe.skipIf(!registryAvailable())('credential safety and rate limits', () =>
     const tunnel = await startConnectProxy();
     try {
       await pushImage(secure, 'team/app', { tags: ['2.0.0'] });
-      const caFile = join(dir, 'proxy-ca.crt');
+      const caFile = join(fx.tempDir, 'proxy-ca.crt');
       await writeFile(caFile, tls.cert);
       const viaProxy = runRegistry([{ host: secure.host, caFile }], { HTTPS_PROXY: tunnel.url });
       expect(await viaProxy.listTags(parseRepository(`${secure.host}/team/app`))).toEqual(['2.0.0']);
