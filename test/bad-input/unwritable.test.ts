@@ -6,12 +6,12 @@
  * an immutable folder (`chattr +i`, which even root cannot write into).
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv, runFn, type FnRun } from '../e2e/run-fn.js';
-import { pushImage, registryAvailable, startRegistry, type PushedImage, type RunningRegistry } from '../harness/registry.js';
+import { useRegistryFixture } from '../harness/fixture.js';
+import { pushImage, registryAvailable, type PushedImage } from '../harness/registry.js';
 import { deploymentYaml, pinned, policyYaml } from '../reliability/fixtures.js';
 import { expectTreeUnchanged, snapshotTree } from '../reliability/invariants.js';
 import { asUser, NOBODY } from './run-as.js';
@@ -23,30 +23,23 @@ function chattr(flag: '+i' | '-i', path: string): boolean {
 }
 
 describe.skipIf(!registryAvailable())('file mode with a folder that cannot be written', () => {
-  let registry: RunningRegistry;
+  const fx = useRegistryFixture({ tempDir: 'aip-unwritable-' });
   let newest: PushedImage;
-  let root: string;
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'aip-unwritable-'));
-    chmodSync(root, 0o755);
-    registry = await startRegistry();
-    await pushImage(registry, 'team/app', { tags: ['1.0.0'], kind: 'oci' });
-    newest = await pushImage(registry, 'team/app', { tags: ['1.1.0'], kind: 'oci' });
-  });
-  afterAll(async () => {
-    await registry?.stop();
-    rmSync(root, { recursive: true, force: true });
+    chmodSync(fx.tempDir, 0o755);
+    await pushImage(fx.registry, 'team/app', { tags: ['1.0.0'], kind: 'oci' });
+    newest = await pushImage(fx.registry, 'team/app', { tags: ['1.1.0'], kind: 'oci' });
   });
 
   /** `apps/` is writable and sorts (and is staged) first; `locked/` is the folder that fails. */
   const makePackage = (name: string): { dir: string; pkg: string; locked: string } => {
-    const dir = join(root, name);
+    const dir = join(fx.tempDir, name);
     const pkg = join(dir, 'pkg');
     for (const sub of ['apps', 'flux', 'locked']) mkdirSync(join(pkg, sub), { recursive: true });
-    writeFileSync(join(pkg, 'apps', 'job.yaml'), deploymentYaml(registry.host));
-    writeFileSync(join(pkg, 'locked', 'web.yaml'), deploymentYaml(registry.host));
-    writeFileSync(join(pkg, 'flux', 'policy.yaml'), policyYaml(registry.host));
+    writeFileSync(join(pkg, 'apps', 'job.yaml'), deploymentYaml(fx.registry.host));
+    writeFileSync(join(pkg, 'locked', 'web.yaml'), deploymentYaml(fx.registry.host));
+    writeFileSync(join(pkg, 'flux', 'policy.yaml'), policyYaml(fx.registry.host));
     for (const folder of [dir, pkg, join(pkg, 'apps'), join(pkg, 'flux')]) chmodSync(folder, 0o777);
     return { dir, pkg, locked: join(pkg, 'locked') };
   };
@@ -93,7 +86,7 @@ describe.skipIf(!registryAvailable())('file mode with a folder that cannot be wr
     const run = await runFn('', { args: ['.'], env: isolatedEnv(dir), cwd: pkg });
     expect(run.code, run.stderr).toBe(0);
     for (const file of ['apps/job.yaml', 'locked/web.yaml']) {
-      expect(readFileSync(join(pkg, file), 'utf8')).toContain(pinned(registry.host, '1.1.0', newest.digest));
+      expect(readFileSync(join(pkg, file), 'utf8')).toContain(pinned(fx.registry.host, '1.1.0', newest.digest));
     }
   });
 });

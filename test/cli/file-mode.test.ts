@@ -1,35 +1,28 @@
 // File mode (`apply-image-policies [--check] PATH...`) against a real registry: in-place rewrites
 // that touch nothing else, --check exit codes, and failures that leave every file as it was.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { fluxPolicy, fluxRepository, isolatedEnv, runFn, type FnRun } from '../e2e/run-fn.js';
-import { pushImage, registryAvailable, startProxy, startRegistry, type RunningRegistry } from '../harness/registry.js';
+import { useRegistryFixture } from '../harness/fixture.js';
+import { pushImage, registryAvailable, startProxy } from '../harness/registry.js';
 import { answerLater } from './answer-later.js';
 import { snapshot } from '../kpt/kpt.js';
 
 describe.skipIf(!registryAvailable())('file mode', () => {
-  let registry: RunningRegistry;
-  let root: string;
+  const fx = useRegistryFixture({ tempDir: 'aip-file-mode-' });
   let pinned: string;
   let count = 0;
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'aip-file-mode-'));
-    registry = await startRegistry();
-    await pushImage(registry, 'team/app', { tags: ['1.0.0', '2.0.0'] });
-    const newest = await pushImage(registry, 'team/app', { tags: ['1.4.0'] });
-    pinned = `${registry.host}/team/app:1.4.0@${newest.digest}`;
-  });
-  afterAll(async () => {
-    await registry?.stop();
-    rmSync(root, { recursive: true, force: true });
+    await pushImage(fx.registry, 'team/app', { tags: ['1.0.0', '2.0.0'] });
+    const newest = await pushImage(fx.registry, 'team/app', { tags: ['1.4.0'] });
+    pinned = `${fx.registry.host}/team/app:1.4.0@${newest.digest}`;
   });
 
   const policies = (): string =>
-    `${fluxRepository('app', `${registry.host}/team/app`)}---\n${fluxPolicy('app', 'app', 'semver:\n  range: 1.x')}`;
+    `${fluxRepository('app', `${fx.registry.host}/team/app`)}---\n${fluxPolicy('app', 'app', 'semver:\n  range: 1.x')}`;
   const stale = (): string => `apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -39,15 +32,15 @@ spec:
     spec:
       containers:
       - name: app
-        image: '${registry.host}/team/app:1.0.0' # {"$imagepolicy": "flux-system:app"}
+        image: '${fx.registry.host}/team/app:1.0.0' # {"$imagepolicy": "flux-system:app"}
       - name: sidecar
         image: busybox:1.36
 `;
-  const current = (): string => stale().replace(`'${registry.host}/team/app:1.0.0'`, `'${pinned}'`);
+  const current = (): string => stale().replace(`'${fx.registry.host}/team/app:1.0.0'`, `'${pinned}'`);
 
   /** A fresh project dir with the given files. */
   const project = (files: Record<string, string>): string => {
-    const dir = join(root, `p${++count}`);
+    const dir = join(fx.tempDir, `p${++count}`);
     for (const [path, text] of Object.entries(files)) {
       mkdirSync(join(dir, path, '..'), { recursive: true });
       writeFileSync(join(dir, path), text);
@@ -64,7 +57,7 @@ spec:
     expect(run.code, run.stderr).toBe(0);
     expect(readFileSync(join(dir, 'apps/web.yaml'), 'utf8')).toBe(current());
     expect(statSync(join(dir, 'apps/web.yaml')).mode & 0o777).toBe(0o640);
-    expect(run.stdout).toBe(`apps/web.yaml: spec.template.spec.containers[0].image: ${registry.host}/team/app:1.0.0 → ${pinned}\n`);
+    expect(run.stdout).toBe(`apps/web.yaml: spec.template.spec.containers[0].image: ${fx.registry.host}/team/app:1.0.0 → ${pinned}\n`);
     expect(run.stderr).toMatch(/^apply-image-policies: 1 marked field, 1 pinned, 0 unchanged, 0 errors, \d+ registry requests?, \d+\.\d\ds\n$/);
     const after = snapshot(join(dir, 'apps'));
     // Untouched files are not rewritten at all: same inode, same mtime.
@@ -87,7 +80,7 @@ spec:
     const before = snapshot(old);
     const staleRun = await cli(old, '--check', '.');
     expect(staleRun.code).toBe(1);
-    expect(staleRun.stdout).toContain(`web.yaml: spec.template.spec.containers[0].image: ${registry.host}/team/app:1.0.0 → ${pinned}`);
+    expect(staleRun.stdout).toContain(`web.yaml: spec.template.spec.containers[0].image: ${fx.registry.host}/team/app:1.0.0 → ${pinned}`);
     expect(staleRun.stderr).toMatch(/1 stale, 0 unchanged/);
     expect(snapshot(old)).toEqual(before);
 
@@ -143,11 +136,11 @@ spec:
   });
 
   it('warns on stderr when the registry reports its rate limit running low', async () => {
-    const limited = await startProxy(registry.url, {
-      intercept: answerLater(registry.url, { match: /\/tags\/list$/, headers: { 'ratelimit-limit': '100;w=21600', 'ratelimit-remaining': '3;w=21600' } }),
+    const limited = await startProxy(fx.registry.url, {
+      intercept: answerLater(fx.registry.url, { match: /\/tags\/list$/, headers: { 'ratelimit-limit': '100;w=21600', 'ratelimit-remaining': '3;w=21600' } }),
     });
     try {
-      const dir = project({ 'all.yaml': `${policies()}---\n${stale()}`.replaceAll(registry.host, limited.host) });
+      const dir = project({ 'all.yaml': `${policies()}---\n${stale()}`.replaceAll(fx.registry.host, limited.host) });
       const run = await cli(dir, '.');
       expect(run.code, run.stderr).toBe(0);
       expect(run.stderr).toMatch(new RegExp(`\\[warning\\] ${limited.host.replace(/\./g, '\\.')}: only 3 of 100 requests left`));

@@ -3,14 +3,14 @@
 // are usually in files that were not passed. pre-commit itself is a Python package from PyPI,
 // which these machines cannot reach, so this test does what it does instead of running it.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { parse } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, run } from '../container/podman.js';
 import { CLI, fluxPolicy, fluxRepository, isolatedEnv } from '../e2e/run-fn.js';
-import { pushImage, registryAvailable, startRegistry, type RunningRegistry } from '../harness/registry.js';
+import { useRegistryFixture } from '../harness/fixture.js';
+import { pushImage, registryAvailable } from '../harness/registry.js';
 
 interface Hook {
   id: string;
@@ -52,27 +52,20 @@ describe('.pre-commit-hooks.yaml', () => {
 });
 
 describe.skipIf(!registryAvailable())('the hook run the way pre-commit runs it', () => {
-  let registry: RunningRegistry;
-  let root: string;
+  const fx = useRegistryFixture({ tempDir: 'aip-pre-commit-' });
   let env: NodeJS.ProcessEnv;
   let pinned: string;
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'aip-pre-commit-'));
-    registry = await startRegistry();
-    await pushImage(registry, 'team/app', { tags: ['1.0.0'] });
-    const newest = await pushImage(registry, 'team/app', { tags: ['1.1.0'] });
-    pinned = `${registry.host}/team/app:1.1.0@${newest.digest}`;
+    await pushImage(fx.registry, 'team/app', { tags: ['1.0.0'] });
+    const newest = await pushImage(fx.registry, 'team/app', { tags: ['1.1.0'] });
+    pinned = `${fx.registry.host}/team/app:1.1.0@${newest.digest}`;
     // pre-commit puts the hook's installed bin on PATH; this launcher is that bin.
-    const bin = join(root, 'bin');
+    const bin = join(fx.tempDir, 'bin');
     mkdirSync(bin);
     writeFileSync(join(bin, 'apply-image-policies'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} "$@"\n`);
     chmodSync(join(bin, 'apply-image-policies'), 0o755);
-    env = { ...process.env, ...isolatedEnv(join(root, 'home')), PATH: [bin, process.env.PATH ?? ''].join(delimiter) };
-  });
-  afterAll(async () => {
-    await registry?.stop();
-    rmSync(root, { recursive: true, force: true });
+    env = { ...process.env, ...isolatedEnv(join(fx.tempDir, 'home')), PATH: [bin, process.env.PATH ?? ''].join(delimiter) };
   });
 
   const runHook = (hook: Hook, repo: string) => {
@@ -81,19 +74,19 @@ describe.skipIf(!registryAvailable())('the hook run the way pre-commit runs it',
   };
 
   it('pins the changed file with policies from an unchanged one, and --check then passes', async () => {
-    const repo = join(root, 'repo');
+    const repo = join(fx.tempDir, 'repo');
     mkdirSync(join(repo, 'clusters/prod'), { recursive: true });
     mkdirSync(join(repo, 'apps'), { recursive: true });
     git(repo, 'init', '-q');
     writeFileSync(
       join(repo, 'clusters/prod/image-policies.yaml'),
-      `${fluxRepository('app', `${registry.host}/team/app`)}---\n${fluxPolicy('app', 'app', 'semver:\n  range: ">=1.0.0"')}`,
+      `${fluxRepository('app', `${fx.registry.host}/team/app`)}---\n${fluxPolicy('app', 'app', 'semver:\n  range: ">=1.0.0"')}`,
     );
     writeFileSync(join(repo, 'apps/web.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: app\n      image: nginx\n');
     git(repo, 'add', '.');
     git(repo, 'commit', '-q', '-m', 'init');
 
-    const changed = `apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: app\n      image: ${registry.host}/team/app:1.0.0 # {"$imagepolicy": "flux-system:app"}\n`;
+    const changed = `apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: app\n      image: ${fx.registry.host}/team/app:1.0.0 # {"$imagepolicy": "flux-system:app"}\n`;
     writeFileSync(join(repo, 'apps/web.yaml'), changed);
     writeFileSync(join(repo, 'NOTES.md'), 'not passed to the hook\n');
     git(repo, 'add', '.');
@@ -101,13 +94,13 @@ describe.skipIf(!registryAvailable())('the hook run the way pre-commit runs it',
 
     const check = await runHook(hooks[1]!, repo);
     expect(check.code, check.stderr).toBe(1);
-    expect(check.stdout).toContain(`apps/web.yaml: spec.containers[0].image: ${registry.host}/team/app:1.0.0 → ${pinned}`);
+    expect(check.stdout).toContain(`apps/web.yaml: spec.containers[0].image: ${fx.registry.host}/team/app:1.0.0 → ${pinned}`);
 
     const fix = await runHook(hooks[0]!, repo);
     expect(fix.code, fix.stderr).toBe(0);
     // pre-commit fails a hook that modified files (unstaged changes after it ran): the user sees the pin and stages it.
     expect(git(repo, 'diff', '--name-only')).toBe('apps/web.yaml\n');
-    expect(readFileSync(join(repo, 'apps/web.yaml'), 'utf8')).toBe(changed.replace(`${registry.host}/team/app:1.0.0`, pinned));
+    expect(readFileSync(join(repo, 'apps/web.yaml'), 'utf8')).toBe(changed.replace(`${fx.registry.host}/team/app:1.0.0`, pinned));
 
     git(repo, 'add', '.');
     const recheck = await runHook(hooks[1]!, repo);

@@ -3,13 +3,13 @@
  * over the same tree with the same cache at the same moment. Neither may leave a file half-written,
  * a temp file behind, or a cache entry that does not parse; both must end pinned.
  */
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv, runFn } from '../e2e/run-fn.js';
-import { pushImage, registryAvailable, startRegistry, type PushedImage, type RunningRegistry } from '../harness/registry.js';
+import { useRegistryFixture } from '../harness/fixture.js';
+import { pushImage, registryAvailable, type PushedImage } from '../harness/registry.js';
 import { deploymentYaml, pinned, policyYaml } from './fixtures.js';
 
 const WORKLOADS = 12;
@@ -29,35 +29,28 @@ function listFiles(dir: string): string[] {
 }
 
 describe.skipIf(!registryAvailable())('two file-mode runs over the same tree and cache at once', () => {
-  let registry: RunningRegistry;
+  const fx = useRegistryFixture({ tempDir: 'aip-concurrent-' });
   let newest: PushedImage;
-  let root: string;
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'aip-concurrent-'));
-    registry = await startRegistry();
-    await pushImage(registry, 'team/app', { tags: ['0.9.0', '1.0.0'], kind: 'oci' });
-    newest = await pushImage(registry, 'team/app', { tags: ['1.1.0'], kind: 'oci-index' });
-  });
-  afterAll(async () => {
-    await registry?.stop();
-    rmSync(root, { recursive: true, force: true });
+    await pushImage(fx.registry, 'team/app', { tags: ['0.9.0', '1.0.0'], kind: 'oci' });
+    newest = await pushImage(fx.registry, 'team/app', { tags: ['1.1.0'], kind: 'oci-index' });
   });
 
   it(`${ROUNDS} rounds (cold cache, then warm): every file whole and pinned, every cache entry whole`, async () => {
     // One HOME, so both runs share $XDG_CACHE_HOME across all rounds.
-    const env = isolatedEnv(join(root, 'home'));
+    const env = isolatedEnv(join(fx.tempDir, 'home'));
     const cacheDir = env.XDG_CACHE_HOME!;
-    const expected = deploymentYaml(registry.host).replace(
+    const expected = deploymentYaml(fx.registry.host).replace(
       /image: \S+ # \{"\$imagepolicy": "flux-system:app"\}/,
-      pinned(registry.host, '1.1.0', newest.digest),
+      pinned(fx.registry.host, '1.1.0', newest.digest),
     );
 
     for (let round = 0; round < ROUNDS; round++) {
-      const pkg = join(root, `pkg-${round}`);
+      const pkg = join(fx.tempDir, `pkg-${round}`);
       mkdirSync(join(pkg, 'apps'), { recursive: true });
-      writeFileSync(join(pkg, 'policy.yaml'), policyYaml(registry.host));
-      for (let i = 0; i < WORKLOADS; i++) writeFileSync(join(pkg, 'apps', `web-${i}.yaml`), deploymentYaml(registry.host));
+      writeFileSync(join(pkg, 'policy.yaml'), policyYaml(fx.registry.host));
+      for (let i = 0; i < WORKLOADS; i++) writeFileSync(join(pkg, 'apps', `web-${i}.yaml`), deploymentYaml(fx.registry.host));
       const names = listFiles(pkg);
 
       const [first, second] = await Promise.all([
@@ -73,7 +66,7 @@ describe.skipIf(!registryAvailable())('two file-mode runs over the same tree and
         expect(parseAllDocuments(text).every((d) => d.errors.length === 0)).toBe(true);
         expect(text).toBe(expected);
       }
-      expect(readFileSync(join(pkg, 'policy.yaml'), 'utf8')).toBe(policyYaml(registry.host));
+      expect(readFileSync(join(pkg, 'policy.yaml'), 'utf8')).toBe(policyYaml(fx.registry.host));
     }
 
     // The product caches tag lists and digests; every entry two writers raced on must still parse.

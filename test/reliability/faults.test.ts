@@ -4,12 +4,12 @@
  * act on, and the input untouched; every run that should heal (a dropped connection, a short 429
  * burst, a slow link) must pin the field.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv, runFn, type FnRun } from '../e2e/run-fn.js';
-import { pushImage, registryAvailable, startRegistry, type PushedImage, type RunningRegistry } from '../harness/registry.js';
+import { useRegistryFixture } from '../harness/fixture.js';
+import { pushImage, registryAvailable, type PushedImage } from '../harness/registry.js';
 import { hugeTagList, startFaultProxy, type Fault, type FaultProxy, type FaultRequest } from './fault-proxy.js';
 import { krmInput, pinned, writePackage } from './fixtures.js';
 import { expectKrmFailureKeepsInput, expectTreeUnchanged, resultsOf, snapshotTree } from './invariants.js';
@@ -20,32 +20,27 @@ const MANIFEST = /\/manifests\//;
 // Each case has its own proxy in front of the one registry, so the cases (mostly waiting on
 // backoff and process start) run side by side.
 describe.skipIf(!registryAvailable()).concurrent('registry faults: the run ends cleanly and loses nothing', () => {
-  let registry: RunningRegistry;
+  const fx = useRegistryFixture({ tempDir: 'aip-faults-' });
   let newest: PushedImage;
-  let home: string;
   const proxies: FaultProxy[] = [];
 
   beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), 'aip-faults-'));
-    registry = await startRegistry();
-    await pushImage(registry, 'team/app', { tags: ['1.0.0', '0.9.0'], kind: 'oci' });
-    newest = await pushImage(registry, 'team/app', { tags: ['1.1.0'], kind: 'oci' });
+    await pushImage(fx.registry, 'team/app', { tags: ['1.0.0', '0.9.0'], kind: 'oci' });
+    newest = await pushImage(fx.registry, 'team/app', { tags: ['1.1.0'], kind: 'oci' });
   });
   afterAll(async () => {
     await Promise.all(proxies.map((p) => p.stop()));
-    await registry?.stop();
-    rmSync(home, { recursive: true, force: true });
   });
 
   const faultyProxy = async (rule?: (request: FaultRequest) => Fault | undefined): Promise<FaultProxy> => {
-    const proxy = await startFaultProxy(registry.url);
+    const proxy = await startFaultProxy(fx.registry.url);
     proxies.push(proxy);
     proxy.setFault(rule);
     return proxy;
   };
 
   let runs = 0;
-  const env = (): NodeJS.ProcessEnv => isolatedEnv(join(home, `run-${runs++}`));
+  const env = (): NodeJS.ProcessEnv => isolatedEnv(join(fx.tempDir, `run-${runs++}`));
 
   const runKrm = async (proxy: FaultProxy): Promise<{ run: FnRun; input: string }> => {
     const input = krmInput(proxy.host);
@@ -53,7 +48,7 @@ describe.skipIf(!registryAvailable()).concurrent('registry faults: the run ends 
   };
 
   const runFiles = async (proxy: FaultProxy): Promise<{ run: FnRun; dir: string; before: Map<string, Buffer> }> => {
-    const dir = writePackage(mkdtempSync(join(home, 'pkg-')), proxy.host);
+    const dir = writePackage(mkdtempSync(join(fx.tempDir, 'pkg-')), proxy.host);
     const before = snapshotTree(dir);
     const run = await runFn('', { args: [dir], env: env(), cwd: dir });
     return { run, dir, before };
