@@ -18,7 +18,8 @@ Common:
   -h, --help          this text
   --version           the version
 
-Exit codes: 0 success; 1 an error result (KRM) or stale pins (--check); 2 errors in file mode.
+Exit codes: 0 success; 1 an error result (KRM mode) or stale pins (--check);
+2 an error in file mode, or options that do not fit the mode.
 `;
 
 function version(): string {
@@ -26,6 +27,9 @@ function version(): string {
   return pkg.version;
 }
 
+
+/** What an unexpected failure exits with: the KRM contract knows only 0 and 1. */
+let crashExitCode = 2;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -69,6 +73,7 @@ async function main(argv: string[]): Promise<number> {
     );
     return 2;
   }
+  crashExitCode = 1;
   // Loaded on demand so --help and --version do not pay for undici, ajv and yaml.
   const { runKrmMode } = await import('./cli/krm-mode.js');
   return runKrmMode({ offline: values.offline ?? false, ...(values['cache-dir'] ? { cacheDir: values['cache-dir'] } : {}) });
@@ -80,6 +85,7 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     process.stderr.write(`apply-image-policies: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 2;
+    // The KRM contract knows 0 and 1 only; file mode reserves 1 for stale pins under --check.
+    process.exitCode = crashExitCode;
   },
 );
