@@ -154,7 +154,9 @@ spec:
     const locked = join(dir, 'b');
     const lock = lockDirectory(locked);
     if (!lock) {
-      console.warn('!!! SKIPPING the unwritable-directory case: neither permissions nor chattr +i stop writes here');
+      const message = 'the unwritable-directory case cannot run: neither permissions nor chattr +i stop writes here';
+      if (process.env.CI === 'true') throw new Error(message);
+      console.warn(`!!! SKIPPING ${message}`);
       context.skip();
       return;
     }

@@ -1,16 +1,16 @@
 // What a person at a terminal sees: --help, --version, bad options, the one-line summary, and the
 // progress line that appears only on a terminal and only for runs longer than a second.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startProgress } from '../../src/cli/progress.js';
 import { REPO_ROOT, run as runCommand } from '../container/podman.js';
 import { answerLater } from './answer-later.js';
 import { CLI, fluxPolicy, fluxRepository, isolatedEnv, resourceList, runFn } from '../e2e/run-fn.js';
-import { pushImage, registryAvailable, startProxy, startRegistry, type RunningProxy, type RunningRegistry } from '../harness/registry.js';
+import { useRegistryFixture } from '../harness/fixture.js';
+import { pushImage, registryAvailable } from '../harness/registry.js';
 
 const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -88,34 +88,31 @@ describe('progress line', () => {
 });
 
 const hasScript = spawnSync('script', ['--version']).status === 0;
-if (!hasScript) console.warn('!!! SKIPPING the pseudo-terminal progress test: `script` (util-linux) is not installed');
+if (!hasScript) {
+  const message = 'the pseudo-terminal progress test needs `script` (util-linux)';
+  if (process.env.CI === 'true') throw new Error(`${message}, which is missing`);
+  console.warn(`!!! SKIPPING ${message}: it is not installed`);
+}
 
 describe.skipIf(!registryAvailable() || !hasScript)('progress on a real terminal', () => {
-  let registry: RunningRegistry;
-  let slow: RunningProxy;
-  let dir: string;
+  // A registry that takes 1.5 s to list tags: a slow run, as a person would see it.
+  const fx = useRegistryFixture({
+    tempDir: 'aip-tty-',
+    proxy: (registry) => ({ intercept: answerLater(registry.url, { match: /\/tags\/list$/, delayMs: 1500 }) }),
+  });
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'aip-tty-'));
-    registry = await startRegistry();
-    await pushImage(registry, 'team/app', { tags: ['1.0.0'] });
-    // A registry that takes 1.5 s to list tags: a slow run, as a person would see it.
-    slow = await startProxy(registry.url, { intercept: answerLater(registry.url, { match: /\/tags\/list$/, delayMs: 1500 }) });
-  });
-  afterAll(async () => {
-    await slow?.stop();
-    await registry?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await pushImage(fx.registry, 'team/app', { tags: ['1.0.0'] });
   });
 
   it('file mode shows the progress line under a pseudo-terminal, then the summary', async () => {
     writeFileSync(
-      join(dir, 'all.yaml'),
-      `${fluxRepository('app', `${slow.host}/team/app`)}---\n${fluxPolicy('app', 'app', 'semver:\n  range: 1.x')}---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: a\n      image: ${slow.host}/team/app:0.9.0 # {"$imagepolicy": "flux-system:app"}\n`,
+      join(fx.tempDir, 'all.yaml'),
+      `${fluxRepository('app', `${fx.proxy.host}/team/app`)}---\n${fluxPolicy('app', 'app', 'semver:\n  range: 1.x')}---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: a\n      image: ${fx.proxy.host}/team/app:0.9.0 # {"$imagepolicy": "flux-system:app"}\n`,
     );
     const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} all.yaml`;
     // Not spawnSync: the slow proxy answers from this very process.
-    const run = await runCommand('script', ['-qec', command, '/dev/null'], { cwd: dir, env: { ...process.env, ...isolatedEnv(dir) } });
+    const run = await runCommand('script', ['-qec', command, '/dev/null'], { cwd: fx.tempDir, env: { ...process.env, ...isolatedEnv(fx.tempDir) } });
     expect(run.code, run.stdout).toBe(0);
     expect(run.stdout).toMatch(/\r\x1b\[2Kapply-image-policies: resolving 1 marked field… \d+ registry requests?, 1\.\ds/);
     // The line is erased before anything else is printed: the change and the summary start clean.
