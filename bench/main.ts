@@ -118,6 +118,8 @@ export async function main(argv: string[]): Promise<number> {
       runs: { type: 'string' },
       'startup-runs': { type: 'string' },
       out: { type: 'string' },
+      // e.g. `--only e` or `--only a,b,e`: a quick before/after on the workloads a change targets.
+      only: { type: 'string' },
     },
   });
   if (!registryAvailable()) {
@@ -125,27 +127,34 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const runs = values.runs === undefined ? undefined : Number(values.runs);
+  const only = values.only === undefined ? undefined : new Set(values.only.split(',').map((id) => id.trim()));
+  const wanted = (id: string): boolean => only === undefined || only.has(id);
   const root = projectRoot();
   const baselineScript = join(root, 'bench', 'baseline', 'pin-with-skopeo.sh');
   const cli = snapshotBuild(root);
   const started = performance.now();
   const loadAtStart = loadavg()[0]!;
 
-  progress('startup');
-  const startup = await measureStartup(root, cli, values['startup-runs'] ? Number(values['startup-runs']) : 18);
+  let startup;
+  if (wanted('startup')) {
+    progress('startup');
+    startup = await measureStartup(root, cli, values['startup-runs'] ? Number(values['startup-runs']) : 18);
+  }
 
   const workloads: WorkloadResult[] = [];
-  await withRegistry(async (proxy, registry) => {
+  const [a, b, c, e] = registryOneWorkloads(runs);
+  // (c) is (b)'s warm twin: asking for either measures both.
+  const registryOne = ([[a!], [b!, c!], [e!]] as Array<[Workload, Workload?]>).filter(([cold, warm]) => wanted(cold.id) || (warm && wanted(warm.id)));
+  if (registryOne.length > 0) await withRegistry(async (proxy, registry) => {
     progress(`seeding ${manyRepositories().length} repositories × ${MANY_TAGS.length} tags`);
     await seedSemverRepositories(registry, manyRepositories(), MANY_TAGS);
     const bench: Bench = { proxy, cli, baselineScript };
-    const [a, b, c, e] = registryOneWorkloads(runs);
-    for (const [cold, warm] of [[a!], [b!, c!], [e!]] as Array<[Workload, Workload?]>) {
+    for (const [cold, warm] of registryOne) {
       progress(`workload ${cold.id}${warm ? ` + ${warm.id}` : ''}`);
       workloads.push(...(await measure(bench, cold, warm)));
     }
   });
-  await withRegistry(async (proxy, registry) => {
+  if (wanted('d')) await withRegistry(async (proxy, registry) => {
     progress(`seeding ${ALIAS_REPOSITORY} with ${ALIAS_TAGS.length} tags and ${ROLLING_TAG} → ${ALIAS_TARGET}`);
     await seedAliasRepository(registry, ALIAS_REPOSITORY, ALIAS_TAGS, ROLLING_TAG, ALIAS_TARGET);
     progress('workload d');
@@ -160,7 +169,7 @@ export async function main(argv: string[]): Promise<number> {
     features: [sourceState(root)],
     loadAverage: { start: loadAtStart, end: loadavg()[0]! },
     workloads,
-    startup,
+    ...(startup ? { startup } : {}),
   };
   process.stdout.write(markdownTables(report));
   const out = values.out ?? join(root, 'bench', 'results', `${report.date.slice(0, 10)}-${machine.host}.json`);

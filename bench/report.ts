@@ -20,7 +20,8 @@ export interface BenchReport {
   /** 1-minute load average when the run started and ended: how much the numbers were shared. */
   loadAverage: { start: number; end: number };
   workloads: WorkloadResult[];
-  startup: StartupReport;
+  /** Absent when `--only` left startup out. */
+  startup?: StartupReport;
 }
 
 const ms = (value: number) => (value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${Math.round(value)} ms`);
@@ -47,11 +48,13 @@ export function markdownTables(report: BenchReport): string {
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map((r) => `| ${r.join(' | ')} |`),
   ].join('\n');
-  const startup = [
-    `| Command (${report.startup.tool}, median) | Time |`,
-    '| --- | ---: |',
-    ...report.startup.timings.map((t) => `| \`${t.label}\` | ${ms(t.medianMs)} |`),
-  ].join('\n');
+  const startup = report.startup
+    ? [
+        `| Command (${report.startup.tool}, median) | Time |`,
+        '| --- | ---: |',
+        ...report.startup.timings.map((t) => `| \`${t.label}\` | ${ms(t.medianMs)} |`),
+      ].join('\n')
+    : '(startup not measured: --only)';
   const m = report.machine;
   return [
     `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.registry}, ${m.skopeo}.`,
@@ -61,7 +64,7 @@ export function markdownTables(report: BenchReport): string {
     table,
     '',
     startup,
-    ...(report.startup.bundleNote ? ['', `Bundle: ${report.startup.bundleNote}`] : []),
+    ...(report.startup?.bundleNote ? ['', `Bundle: ${report.startup.bundleNote}`] : []),
     '',
   ].join('\n');
 }
