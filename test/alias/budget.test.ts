@@ -1,24 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createRegistryClient } from '../../src/registry/index.js';
 import { withRequestBudget } from '../../src/resolve/budget.js';
 import { resolveSites } from '../../src/resolve/resolve.js';
 import type { PolicySite } from '../../src/resolve/sites.js';
 import { aliasDefinition } from './definition.js';
-import { pushImage, registryAvailable, seedRepository, startRegistry, type RunningRegistry } from '../harness/registry.js';
+import { useRegistryFixture } from '../harness/fixture.js';
+import { pushImage, registryAvailable, seedRepository } from '../harness/registry.js';
 
 const SHA_TAGS = Array.from({ length: 60 }, (_, i) => `sha-${(0xa000000 + i).toString(16)}`);
 
 describe.skipIf(!registryAvailable())('spec.requestBudget stops an alias search before it floods the registry (real registry)', () => {
-  let registry: RunningRegistry;
+  const fx = useRegistryFixture();
   let latestDigest: string;
 
   beforeAll(async () => {
-    registry = await startRegistry();
-    await seedRepository(registry, 'team/huge', SHA_TAGS);
+    await seedRepository(fx.registry, 'team/huge', SHA_TAGS);
     // The alias ranks last under alphabetical asc: finding it means asking every candidate.
-    latestDigest = (await pushImage(registry, 'team/huge', { tags: ['latest', 'sha-0000001'] })).digest;
+    latestDigest = (await pushImage(fx.registry, 'team/huge', { tags: ['latest', 'sha-0000001'] })).digest;
   });
-  afterAll(() => registry?.stop());
 
   const site: PolicySite = {
     policy: { namespace: 'flux-system', name: 'huge' },
@@ -29,7 +28,7 @@ describe.skipIf(!registryAvailable())('spec.requestBudget stops an alias search 
   const resolveWithBudget = async (budget: number) => {
     const client = createRegistryClient();
     try {
-      const resolution = await resolveSites([site], new Map([['flux-system/huge', aliasDefinition('huge', `${registry.host}/team/huge`, '^sha-[0-9a-f]{7}$')]]), withRequestBudget(client, budget));
+      const resolution = await resolveSites([site], new Map([['flux-system/huge', aliasDefinition('huge', `${fx.registry.host}/team/huge`, '^sha-[0-9a-f]{7}$')]]), withRequestBudget(client, budget));
       return { resolution, requests: client.requestCount() };
     } finally {
       await client.close();
@@ -53,7 +52,7 @@ describe.skipIf(!registryAvailable())('spec.requestBudget stops an alias search 
   it('within budget the same search succeeds: one request per candidate, plus list, latest and two probes', async () => {
     const { resolution, requests } = await resolveWithBudget(100);
     expect(resolution.results.filter((r) => r.severity === 'error')).toEqual([]);
-    expect(resolution.updates.map((u) => u.value)).toEqual([`${registry.host}/team/huge:sha-0000001@${latestDigest}`]);
+    expect(resolution.updates.map((u) => u.value)).toEqual([`${fx.registry.host}/team/huge:sha-0000001@${latestDigest}`]);
     // https probe, tag list, latest, Harbor probe (61 candidates make it worth asking), 61 candidates.
     expect(requests).toBe(1 + 1 + 1 + 1 + SHA_TAGS.length + 1);
   });

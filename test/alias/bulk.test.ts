@@ -13,7 +13,8 @@ import {
 } from '../../src/registry/bulk/index.js';
 import { createRegistryClient, type ImageRepository, type RegistryClientHandle } from '../../src/registry/index.js';
 import { resolveAlias } from '../../src/resolve/alias.js';
-import { pushImage, registryAvailable, startProxy, startRegistry, type RunningProxy, type RunningRegistry } from '../harness/registry.js';
+import { useRegistryFixture } from '../harness/fixture.js';
+import { pushImage, registryAvailable } from '../harness/registry.js';
 import { aliasDefinition } from './definition.js';
 import { startFakeVendorApis, type FakeVendorServer } from './fakes/vendor-apis.js';
 
@@ -102,18 +103,15 @@ describe('bulk tag sources against FAKE vendor APIs (recorded shapes, paginated 
 });
 
 describe.skipIf(!registryAvailable())('the alias search with a bulk source, HEADs against the real registry', () => {
-  let registry: RunningRegistry;
-  let proxy: RunningProxy;
+  const fx = useRegistryFixture({ proxy: true });
   let client: RegistryClientHandle;
   let fake: FakeVendorServer;
   let digests: { build: string; decoy: string };
 
   beforeAll(async () => {
-    registry = await startRegistry();
-    proxy = await startProxy(registry);
     client = createRegistryClient();
-    const build = await pushImage(registry, 'proj/app', { tags: ['latest', 'sha-aaaaaaa', 'sha-bbbbbbb'], seed: 'bulk' });
-    const decoy = await pushImage(registry, 'proj/app', { tags: ['sha-fffffff'], seed: 'bulk', annotations: { decoy: 'yes' } });
+    const build = await pushImage(fx.registry, 'proj/app', { tags: ['latest', 'sha-aaaaaaa', 'sha-bbbbbbb'], seed: 'bulk' });
+    const decoy = await pushImage(fx.registry, 'proj/app', { tags: ['sha-fffffff'], seed: 'bulk', annotations: { decoy: 'yes' } });
     digests = { build: build.digest, decoy: decoy.digest };
     fake = await startFakeVendorApis({
       repository: 'proj/app',
@@ -128,8 +126,6 @@ describe.skipIf(!registryAvailable())('the alias search with a bulk source, HEAD
   afterAll(async () => {
     await client?.close();
     await fake?.stop();
-    await proxy?.stop();
-    await registry?.stop();
   });
 
   const search = async (client: RegistryClientHandle, repo: ImageRepository, http: JsonGetter, notices: string[]) => {
@@ -150,13 +146,13 @@ describe.skipIf(!registryAvailable())('the alias search with a bulk source, HEAD
     const notices: string[] = [];
     const routedToFake: JsonGetter = { getJson: (repo, path) => client.getJson({ ...repo, apiHost: fake.host }, path) };
     const before = fake.requests().length;
-    proxy.clear();
-    const repo = repoAt('quay.io', proxy.host, 'proj/app');
+    fx.proxy.clear();
+    const repo = repoAt('quay.io', fx.proxy.host, 'proj/app');
     expect(await search(client, repo, routedToFake, notices)).toEqual({ tag: 'sha-bbbbbbb', digest: digests.build });
     expect(notices).toEqual([]);
     expect(fake.requests().length - before).toBe(2);
     // latest (mutable) and the winner; sha-fffffff, which ranks first, is never asked.
-    expect(proxy.requests().filter((r) => r.method === 'HEAD').map((r) => r.path)).toEqual([
+    expect(fx.proxy.requests().filter((r) => r.method === 'HEAD').map((r) => r.path)).toEqual([
       '/v2/proj/app/manifests/latest',
       '/v2/proj/app/manifests/sha-bbbbbbb',
     ]);
@@ -165,7 +161,7 @@ describe.skipIf(!registryAvailable())('the alias search with a bulk source, HEAD
   it('a vendor API that fails falls back to HEAD per tag, with a notice naming the API', async () => {
     const notices: string[] = [];
     // quay.io by name, but the API host is the real distribution registry: /api/v1/… answers 404.
-    const repo = repoAt('quay.io', registry.host, 'proj/app');
+    const repo = repoAt('quay.io', fx.registry.host, 'proj/app');
     const own = createRegistryClient();
     try {
       expect(await search(own, repo, own, notices)).toEqual({ tag: 'sha-bbbbbbb', digest: digests.build });

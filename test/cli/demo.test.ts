@@ -3,10 +3,11 @@
 // 127.0.0.1:5055 with the examples test or a demo someone is running.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, run } from '../container/podman.js';
 import { requireBuiltCli } from '../e2e/run-fn.js';
-import { registryAvailable, startRegistry, type RunningRegistry } from '../harness/registry.js';
+import { useRegistryFixture } from '../harness/fixture.js';
+import { registryAvailable } from '../harness/registry.js';
 
 const DEMO = join(REPO_ROOT, 'node_modules/.cache/apply-image-policies/scripts/scripts/demo.js');
 /** The digest the seeded podinfo:6.2.3 has on every machine (examples/quickstart/.expected). */
@@ -31,19 +32,13 @@ describe('npm run demo', () => {
   });
 
   describe.skipIf(!registryAvailable())('with a registry', () => {
-    let registry: RunningRegistry;
-    beforeAll(async () => {
-      registry = await startRegistry();
-    });
-    afterAll(async () => {
-      await registry?.stop();
-    });
+    const fx = useRegistryFixture();
 
     it('seeds it, pins the quickstart copy and prints the diff of the one changed line', async () => {
-      const result = await run(process.execPath, [DEMO], { env: { ...process.env, DEMO_REGISTRY: registry.host } });
+      const result = await run(process.execPath, [DEMO], { env: { ...process.env, DEMO_REGISTRY: fx.registry.host } });
       expect(result.code, result.stderr).toBe(0);
-      expect(result.stdout).toContain(`-          image: ${registry.host}/demo/podinfo:6.0.0 # {"$imagepolicy": "flux-system:podinfo"}`);
-      expect(result.stdout).toContain(`+          image: ${registry.host}/demo/podinfo:6.2.3@${PODINFO_6_2_3} # {"$imagepolicy": "flux-system:podinfo"}`);
+      expect(result.stdout).toContain(`-          image: ${fx.registry.host}/demo/podinfo:6.0.0 # {"$imagepolicy": "flux-system:podinfo"}`);
+      expect(result.stdout).toContain(`+          image: ${fx.registry.host}/demo/podinfo:6.2.3@${PODINFO_6_2_3} # {"$imagepolicy": "flux-system:podinfo"}`);
       const changedLines = result.stdout.split('\n').filter((line) => /^[-+](?![-+]{2} )/.test(line));
       expect(changedLines).toHaveLength(2);
     });

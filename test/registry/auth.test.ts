@@ -8,6 +8,7 @@ import { createRegistryClient, type RegistryClientHandle, type RegistryClientOpt
 import { RegistryError } from '../../src/registry/errors.js';
 import { dockerConfigKeychain } from '../../src/registry/keychain.js';
 import { parseRepository } from '../../src/registry/name.js';
+import { useRegistryFixture } from '../harness/fixture.js';
 import { pushImage, registryAvailable, startProxy, startRegistry, type RunningProxy, type RunningRegistry } from '../harness/registry.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -44,56 +45,49 @@ describe.skipIf(!registryAvailable())('auth', () => {
   });
 
   describe('htpasswd (Basic)', () => {
-    let reg: RunningRegistry;
-    let proxy: RunningProxy;
+    const fx = useRegistryFixture({ registry: { htpasswd: { user: 'alice', pass: 'wonder-land-42' } }, proxy: true });
     let digest: string;
     beforeAll(async () => {
-      reg = await startRegistry({ htpasswd: { user: 'alice', pass: 'wonder-land-42' } });
-      proxy = await startProxy(reg.url);
-      digest = (await pushImage(reg, 'private/app', { tags: ['1', '2', '3'], kind: 'oci-index' })).digest;
-    });
-    afterAll(async () => {
-      await proxy?.stop();
-      await reg?.stop();
+      digest = (await pushImage(fx.registry, 'private/app', { tags: ['1', '2', '3'], kind: 'oci-index' })).digest;
     });
 
     it('authenticates with config.json `auth`, and sends Basic up front after the first challenge', async () => {
-      const keychain = await keychainFor({ [proxy.host]: { auth: b64('alice:wonder-land-42') } });
+      const keychain = await keychainFor({ [fx.proxy.host]: { auth: b64('alice:wonder-land-42') } });
       const c = client({ keychain });
-      proxy.clear();
-      const repo = parseRepository(`${proxy.host}/private/app`);
+      fx.proxy.clear();
+      const repo = parseRepository(`${fx.proxy.host}/private/app`);
       expect(await c.listTags(repo)).toEqual(expect.arrayContaining(['1', '2', '3']));
       expect(await Promise.all(['1', '2', '3'].map((t) => c.resolveDigest(repo, t)))).toEqual([digest, digest, digest]);
-      const statuses = proxy.requests().map((e) => `${e.method} ${e.status} ${e.headers.authorization ? 'auth' : 'anon'}`);
+      const statuses = fx.proxy.requests().map((e) => `${e.method} ${e.status} ${e.headers.authorization ? 'auth' : 'anon'}`);
       expect(statuses).toEqual(['GET 401 anon', 'GET 200 auth', 'HEAD 200 auth', 'HEAD 200 auth', 'HEAD 200 auth']);
     });
 
     it('accepts username/password fields under a URL-style key', async () => {
-      const keychain = await keychainFor({ [`https://${reg.host}/v2/`]: { username: 'alice', password: 'wonder-land-42' } });
-      expect(await client({ keychain }).resolveDigest(parseRepository(`${reg.host}/private/app`), '1')).toBe(digest);
+      const keychain = await keychainFor({ [`https://${fx.registry.host}/v2/`]: { username: 'alice', password: 'wonder-land-42' } });
+      expect(await client({ keychain }).resolveDigest(parseRepository(`${fx.registry.host}/private/app`), '1')).toBe(digest);
     });
 
     it('wrong credentials: an error naming registry, repository and status, without the secret', async () => {
-      const keychain = await keychainFor({ [reg.host]: { auth: b64('alice:not-the-password') } });
+      const keychain = await keychainFor({ [fx.registry.host]: { auth: b64('alice:not-the-password') } });
       const err = (await client({ keychain })
-        .listTags(parseRepository(`${reg.host}/private/app`))
+        .listTags(parseRepository(`${fx.registry.host}/private/app`))
         .catch((e: unknown) => e)) as RegistryError;
       expect(err).toBeInstanceOf(RegistryError);
       expect(err.message).toBe(
-        `GET http://${reg.host}/v2/private/app/tags/list?n=1000: 401 Unauthorized (UNAUTHORIZED: authentication required)`,
+        `GET http://${fx.registry.host}/v2/private/app/tags/list?n=1000: 401 Unauthorized (UNAUTHORIZED: authentication required)`,
       );
-      expect(err.registry).toBe(reg.host);
+      expect(err.registry).toBe(fx.registry.host);
       expect(err.repository).toBe('private/app');
       expectNoSecret(err.message + JSON.stringify(err) + String(err.stack), 'not-the-password', 'alice:not-the-password');
     });
 
     it('no credentials: the 401 is reported once, no retry loop', async () => {
-      proxy.clear();
+      fx.proxy.clear();
       const err = (await client({})
-        .resolveDigest(parseRepository(`${proxy.host}/private/app`), '1')
+        .resolveDigest(parseRepository(`${fx.proxy.host}/private/app`), '1')
         .catch((e: unknown) => e)) as RegistryError;
-      expect(err.message).toBe(`HEAD http://${proxy.host}/v2/private/app/manifests/1: 401 Unauthorized`);
-      expect(proxy.count()).toBe(1);
+      expect(err.message).toBe(`HEAD http://${fx.proxy.host}/v2/private/app/manifests/1: 401 Unauthorized`);
+      expect(fx.proxy.count()).toBe(1);
     });
   });
 

@@ -18,6 +18,7 @@ import {
   type RunningRegistry,
   type RunningTokenServer,
 } from '../harness/registry.js';
+import { useRegistryFixture } from '../harness/fixture.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const PASSWORD = 'Sup3r-Secret-Passw0rd!';
@@ -160,34 +161,27 @@ data:
   });
 
   describe('the cache across runs', () => {
-    let reg: RunningRegistry;
-    let proxy: RunningProxy;
+    const fx = useRegistryFixture({ registry: { htpasswd: { user: 'deploy', pass: PASSWORD } }, proxy: true });
     let image: PushedImage;
     let cacheDir: string;
     beforeAll(async () => {
-      reg = await startRegistry({ htpasswd: { user: 'deploy', pass: PASSWORD } });
-      proxy = await startProxy(reg.url);
-      image = await pushImage(reg, 'team/app', { tags: ['1.0.0', '0.9.0'] });
+      image = await pushImage(fx.registry, 'team/app', { tags: ['1.0.0', '0.9.0'] });
       cacheDir = join(home, 'shared-cache');
     });
-    afterAll(async () => {
-      await proxy?.stop();
-      await reg?.stop();
-    });
 
-    const input = () => resourceList([...policy('cached', `${proxy.host}/team/app`), pod('cached')]);
+    const input = () => resourceList([...policy('cached', `${fx.proxy.host}/team/app`), pod('cached')]);
     const cachedRun = async (args: string[] = []) =>
-      runFn(input(), { args: ['--cache-dir', cacheDir, ...args], env: await envWith({ [proxy.host]: { auth: b64(`deploy:${PASSWORD}`) } }) });
+      runFn(input(), { args: ['--cache-dir', cacheDir, ...args], env: await envWith({ [fx.proxy.host]: { auth: b64(`deploy:${PASSWORD}`) } }) });
 
     it('a warm cache makes no tag-list request inside the interval', async () => {
       const first = await cachedRun();
       expect(first.code, first.stderr).toBe(0);
-      expect(proxy.count({ path: '/v2/team/app/tags/list' })).toBeGreaterThan(0);
-      proxy.clear();
+      expect(fx.proxy.count({ path: '/v2/team/app/tags/list' })).toBeGreaterThan(0);
+      fx.proxy.clear();
       const second = await cachedRun();
       expect(second.code, second.stderr).toBe(0);
-      pinnedTo(second, `${proxy.host}/team/app:1.0.0`, image.digest);
-      expect(proxy.count({ path: '/v2/team/app/tags/list' })).toBe(0);
+      pinnedTo(second, `${fx.proxy.host}/team/app:1.0.0`, image.digest);
+      expect(fx.proxy.count({ path: '/v2/team/app/tags/list' })).toBe(0);
     });
 
     it('the cache holds no credential or token', async () => {
@@ -200,11 +194,11 @@ data:
     });
 
     it('--offline works with the registry stopped; a cold cache says to run once online', async () => {
-      await proxy.stop();
-      await reg.stop();
+      await fx.proxy.stop();
+      await fx.registry.stop();
       const offline = await cachedRun(['--offline']);
       expect(offline.code, offline.stderr).toBe(0);
-      pinnedTo(offline, `${proxy.host}/team/app:1.0.0`, image.digest);
+      pinnedTo(offline, `${fx.proxy.host}/team/app:1.0.0`, image.digest);
       const cold = await runFn(input(), { args: ['--offline', '--cache-dir', join(home, 'cold-cache')], env: await envWith({}) });
       expect(cold.code).toBe(1);
       expect(cold.stdout).toContain('not in the cache; run once online');

@@ -6,7 +6,8 @@ import { createRegistryClient } from '../../src/registry/client.js';
 import { CredentialHelperError } from '../../src/registry/credential-helper.js';
 import { containersAuthKeychain, containersAuthPaths, defaultKeychain, dockerConfigKeychain } from '../../src/registry/keychain.js';
 import { parseRepository } from '../../src/registry/name.js';
-import { pushImage, registryAvailable, startRegistry, type RunningRegistry } from '../harness/registry.js';
+import { useRegistryFixture } from '../harness/fixture.js';
+import { pushImage, registryAvailable } from '../harness/registry.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -64,18 +65,16 @@ describe('credential helpers (docker-credential-<name> get)', () => {
   });
 
   describe.skipIf(!registryAvailable())('against a real registry with htpasswd', () => {
-    let reg: RunningRegistry;
+    const fx = useRegistryFixture({ registry: { htpasswd: { user: 'alice', pass: 'wonder-land-42' } } });
     beforeAll(async () => {
-      reg = await startRegistry({ htpasswd: { user: 'alice', pass: 'wonder-land-42' } });
-      await pushImage(reg, 'helped/app', { tags: ['1.0.0'] });
+      await pushImage(fx.registry, 'helped/app', { tags: ['1.0.0'] });
     });
-    afterAll(async () => reg?.stop());
 
     it('pulls with what the helper returns', async () => {
-      await writeJson(join(dir, 'docker', 'config.json'), { credHelpers: { [reg.host]: 'fake' } });
+      await writeJson(join(dir, 'docker', 'config.json'), { credHelpers: { [fx.registry.host]: 'fake' } });
       const c = createRegistryClient({ keychain: dockerConfigKeychain({ env }) });
       try {
-        expect(await c.listTags(parseRepository(`${reg.host}/helped/app`))).toEqual(['1.0.0']);
+        expect(await c.listTags(parseRepository(`${fx.registry.host}/helped/app`))).toEqual(['1.0.0']);
       } finally {
         await c.close();
       }
