@@ -1,12 +1,12 @@
 // kpt running the function image (podman runtime) against the real registry on 127.0.0.1:
 // `fn eval --image --network` and a Kptfile pipeline under `fn render --allow-network`.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, ensureFunctionImageTimed, kptEnv, requireCommand, requirePodman, run } from '../container/podman.js';
 import { copyFixture } from '../kustomize/copy-fixture.js';
-import { pushImage, registryAvailable, startRegistry, type PushedImage, type RunningRegistry } from '../harness/registry.js';
+import { useRegistryFixture } from '../harness/fixture.js';
+import { pushImage, registryAvailable, startRegistry, type PushedImage } from '../harness/registry.js';
 
 const PACKAGE_DIR = join(REPO_ROOT, 'test/kpt-container/package');
 /** The registry the package names; the test serves it from the harness registry instead. */
@@ -15,19 +15,17 @@ const PACKAGE_REGISTRY = 'localhost:5000';
 const ready = registryAvailable() && requirePodman('kpt container tests') && requireCommand('kpt', 'kpt container tests');
 
 describe.skipIf(!ready)('kpt with the function image', () => {
-  let registry: RunningRegistry;
-  let workDir: string;
+  const fx = useRegistryFixture({ tempDir: 'aip-kpt-image-' });
   let image: string;
   let host: string;
   let app: PushedImage;
   let worker: PushedImage;
 
   beforeAll(async () => {
-    workDir = mkdtempSync(join(tmpdir(), 'aip-kpt-image-'));
-    const [build, reg] = await Promise.all([ensureFunctionImageTimed(), startRegistry()]);
+    const build = await ensureFunctionImageTimed();
     console.info(`function image ready in ${(build.ms / 1000).toFixed(1)} s\n${build.log}`);
     image = build.image;
-    registry = reg;
+    const registry = fx.registry;
     host = registry.host;
     await pushImage(registry, 'team/app', { tags: ['1.0.0', '2.0.0'], kind: 'oci' });
     app = await pushImage(registry, 'team/app', { tags: ['1.4.0'], kind: 'oci-index' });
@@ -35,14 +33,9 @@ describe.skipIf(!ready)('kpt with the function image', () => {
     await pushImage(registry, 'team/worker', { tags: ['v6'], kind: 'docker' });
   }, 600_000);
 
-  afterAll(async () => {
-    await registry?.stop();
-    if (workDir) rmSync(workDir, { recursive: true, force: true });
-  });
-
   /** The committed package (docs/kustomize.md quotes it) with its registry pointed at the harness. */
   const packageCopy = (name: string, registryHost = host): string =>
-    copyFixture(PACKAGE_DIR, join(workDir, name), { named: PACKAGE_REGISTRY, actual: registryHost });
+    copyFixture(PACKAGE_DIR, join(fx.tempDir, name), { named: PACKAGE_REGISTRY, actual: registryHost });
   const original = (file: string): string => readFileSync(join(PACKAGE_DIR, file), 'utf8').replaceAll(PACKAGE_REGISTRY, host);
   const pinnedDeployment = (): string =>
     original('deployment.yaml')
@@ -95,7 +88,7 @@ describe.skipIf(!ready)('kpt with the function image', () => {
     try {
       const secret = await pushImage(privateRegistry, 'team/app', { tags: ['1.4.0'], kind: 'oci' });
       const dir = packageCopy('private', privateRegistry.host);
-      const credentials = join(workDir, 'docker-config');
+      const credentials = join(fx.tempDir, 'docker-config');
       mkdirSync(credentials, { recursive: true });
       const auth = Buffer.from(`${user}:${password}`).toString('base64');
       // World-readable: kpt runs the container as nobody.

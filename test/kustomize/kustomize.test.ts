@@ -1,13 +1,13 @@
 // kustomize with the function image as a container transformer (real /usr/bin/kubectl, kustomize
 // v5.5, podman behind a `docker` wrapper) against the real registry on 127.0.0.1.
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, ensureFunctionImageTimed, kustomizeEnv, requireCommand, requirePodman, run } from '../container/podman.js';
 import { CLI } from '../e2e/run-fn.js';
 import { copyFixture } from './copy-fixture.js';
-import { pushImage, registryAvailable, startRegistry, type PushedImage, type RunningRegistry } from '../harness/registry.js';
+import { useRegistryFixture } from '../harness/fixture.js';
+import { pushImage, registryAvailable, type PushedImage } from '../harness/registry.js';
 
 const EXAMPLE_DIR = join(REPO_ROOT, 'examples/kustomize-transformer');
 /** The registry the example names; the test serves it from the harness registry instead. */
@@ -18,29 +18,21 @@ const EXAMPLE_SEED = 'examples/kustomize-transformer';
 const ready = registryAvailable() && requirePodman('kustomize container tests') && requireCommand('kubectl', 'kustomize container tests');
 
 describe.skipIf(!ready)('kubectl kustomize with the container transformer', () => {
-  let registry: RunningRegistry;
-  let workDir: string;
+  const fx = useRegistryFixture({ tempDir: 'aip-kustomize-' });
   let web: PushedImage;
 
   beforeAll(async () => {
-    workDir = mkdtempSync(join(tmpdir(), 'aip-kustomize-'));
-    const [build, reg] = await Promise.all([ensureFunctionImageTimed(), startRegistry()]);
+    const build = await ensureFunctionImageTimed();
     console.info(`function image ready in ${(build.ms / 1000).toFixed(1)} s`);
-    registry = reg;
     for (const tag of ['1.0.0', '1.3.9', '2.0.0', '1.5.0-rc.1']) {
-      await pushImage(registry, 'team/web', { tags: [tag], kind: 'oci', seed: `${EXAMPLE_SEED}/${tag}` });
+      await pushImage(fx.registry, 'team/web', { tags: [tag], kind: 'oci', seed: `${EXAMPLE_SEED}/${tag}` });
     }
-    web = await pushImage(registry, 'team/web', { tags: ['1.4.2'], kind: 'oci-index', seed: `${EXAMPLE_SEED}/1.4.2` });
+    web = await pushImage(fx.registry, 'team/web', { tags: ['1.4.2'], kind: 'oci-index', seed: `${EXAMPLE_SEED}/1.4.2` });
   }, 600_000);
-
-  afterAll(async () => {
-    await registry?.stop();
-    if (workDir) rmSync(workDir, { recursive: true, force: true });
-  });
 
   /** The example with its registry pointed at the harness; every other byte as committed. */
   const exampleCopy = (name: string): string =>
-    copyFixture(EXAMPLE_DIR, join(workDir, name), { named: EXAMPLE_REGISTRY, actual: registry.host });
+    copyFixture(EXAMPLE_DIR, join(fx.tempDir, name), { named: EXAMPLE_REGISTRY, actual: fx.registry.host });
 
   const kustomize = (dir: string, ...flags: string[]) =>
     run('kubectl', ['kustomize', '--enable-alpha-plugins', ...flags, dir], { env: kustomizeEnv(), timeout: 120_000 });
@@ -52,7 +44,7 @@ describe.skipIf(!ready)('kubectl kustomize with the container transformer', () =
     expect(result.code, result.stderr).toBe(0);
     const expected = readFileSync(join(dir, 'expected-output.yaml'), 'utf8');
     expect(result.stdout).toBe(expected);
-    expect(result.stdout).toContain(`${registry.host}/team/web:1.4.2@${web.digest}`);
+    expect(result.stdout).toContain(`${fx.registry.host}/team/web:1.4.2@${web.digest}`);
   });
 
   it('fails, writing nothing, when the command line does not allow the network', async () => {
@@ -70,14 +62,14 @@ describe.skipIf(!ready)('kubectl kustomize with the container transformer', () =
     const result = await kustomize(dir, '--network');
     expect(result.code).not.toBe(0);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toContain(`functionConfig spec.images[0] (name: ${registry.host}/team/absent)`);
+    expect(result.stderr).toContain(`functionConfig spec.images[0] (name: ${fx.registry.host}/team/absent)`);
   });
 
   it('silently skips an exec transformer: kubectl kustomize has no --enable-exec', async () => {
     const dir = exampleCopy('exec');
-    const ranMarker = join(workDir, 'exec-ran');
+    const ranMarker = join(fx.tempDir, 'exec-ran');
     // An executable that would pin the images (it is the CLI) and leaves proof that it ran.
-    const wrapper = join(workDir, 'apply-image-policies-exec');
+    const wrapper = join(fx.tempDir, 'apply-image-policies-exec');
     writeFileSync(wrapper, `#!/bin/sh\ntouch '${ranMarker}'\nexec '${process.execPath}' '${CLI}' "$@"\n`);
     chmodSync(wrapper, 0o755);
     const config = join(dir, 'pin-images.yaml');
@@ -96,7 +88,7 @@ describe.skipIf(!ready)('kubectl kustomize with the container transformer', () =
     expect(result.code, result.stderr).toBe(0);
     expect(existsSync(ranMarker)).toBe(false);
     // The build "succeeds" with the images as written: exactly what users must be warned about.
-    expect(result.stdout).toContain(`image: ${registry.host}/team/web:1.0.0\n`);
+    expect(result.stdout).toContain(`image: ${fx.registry.host}/team/web:1.0.0\n`);
     expect(result.stdout).not.toContain('@sha256:');
   });
 });
