@@ -17,9 +17,9 @@ export function renderResults(stream: YamlStream, document: Document.Parsed, roo
     const index = blockMap.items.findIndex((item) => item.key && 'source' in item.key && item.key.source === 'results');
     const removed = index >= 0 ? blockMap.items.splice(index, 1) : [];
     let text = stream.toString();
+    if (merged.length === 0) return text;
     // Appending after a `...` would start a new document; let the AST place results then.
     if (!endsWithDocumentEnd(text)) {
-      if (merged.length === 0) return text;
       if (!text.endsWith('\n')) text += '\n';
       return text + stringify({ results: merged }, { lineWidth: 0 });
     }

@@ -11,6 +11,11 @@ describe('rendering the ResourceList', () => {
     expect(parseResourceList(input).render([])).toBe(input);
   });
 
+  it('prints a list that ends with `...` unchanged when there is nothing to report', () => {
+    const input = 'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n  - kind: ConfigMap # keep\n    apiVersion: v1\n    data: {a: b}\n...\n';
+    expect(parseResourceList(input).render([])).toBe(input);
+  });
+
   it('appends results after the items and keeps results an earlier function reported', () => {
     const input = `apiVersion: config.kubernetes.io/v1
 kind: ResourceList
