@@ -1,4 +1,5 @@
-import { isMap, isNode, isScalar, isSeq, type Document, type YAMLMap } from 'yaml';
+import { isMap, isNode, isScalar, isSeq, type CST, type Document, type YAMLMap, type YAMLSeq } from 'yaml';
+import { prepareEntriesForMarkerScan } from '../markers/find.js';
 import { parseYamlStream, type YamlStream } from '../markers/yaml-stream.js';
 import type { KrmResult, ResourceRef } from './results.js';
 import { renderResults } from './render.js';
@@ -14,6 +15,11 @@ export interface ItemView {
   index: number;
   resourceRef: ResourceRef;
   file?: { path: string; index?: number };
+  /**
+   * False when the item's text holds nothing a marker is made of: scanning it for markers
+   * would find none, and in a large package that scan is most of the work.
+   */
+  mayHoldMarkers: boolean;
 }
 
 export interface ParsedResourceList {
@@ -33,7 +39,7 @@ const INDEX_ANNOTATIONS = ['internal.config.kubernetes.io/index', 'config.kubern
  * serves both; the CST is kept so the items go back out byte for byte.
  */
 export function parseResourceList(text: string): ParsedResourceList {
-  const stream: YamlStream = parseYamlStream(text);
+  const stream: YamlStream = parseYamlStream(text, { comments: 'on-demand' });
   if (stream.errors.length > 0) {
     const first = stream.errors[0]!;
     throw new ResourceListError(`input is not valid YAML or JSON: ${first.message} (line ${first.line}, column ${first.col})`);
@@ -63,6 +69,7 @@ export function parseResourceList(text: string): ParsedResourceList {
   }
   const items: ItemView[] = [];
   const itemProblems: KrmResult[] = [];
+  const mayHoldMarkers = isSeq(itemsNode) ? markerCandidates(text, itemsNode, stream) : () => false;
   if (isSeq(itemsNode)) {
     itemsNode.items.forEach((node, index) => {
       if (!isMap(node)) {
@@ -90,7 +97,7 @@ export function parseResourceList(text: string): ParsedResourceList {
         });
         return;
       }
-      items.push({ node, object, index, resourceRef, ...(file ? { file } : {}) });
+      items.push({ node, object, index, resourceRef, ...(file ? { file } : {}), mayHoldMarkers: mayHoldMarkers(node) });
     });
   }
   // Only this node is converted: items can number tens of thousands.
@@ -103,6 +110,18 @@ export function parseResourceList(text: string): ParsedResourceList {
     itemProblems,
     render: (results) => renderResults(stream, document, root, results),
   };
+}
+
+/** Decides which items need a marker scan, and places the comments of those that do. */
+function markerCandidates(text: string, itemsNode: YAMLSeq, stream: YamlStream): (item: YAMLMap) => boolean {
+  const sequence = (itemsNode as YAMLSeq & { srcToken?: CST.Token }).srcToken;
+  if (sequence?.type !== 'block-seq') {
+    // Flow-style lists come from JSON, which has no comments: not worth a fast path.
+    stream.analyzeAllComments();
+    return () => true;
+  }
+  const candidates = prepareEntriesForMarkerScan(text, sequence);
+  return (item) => candidates.has((item as YAMLMap & { srcToken?: CST.Token }).srcToken!);
 }
 
 function firstString(record: Record<string, unknown>, keys: readonly string[]): string | undefined {

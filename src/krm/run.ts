@@ -73,7 +73,7 @@ export async function runKrm(input: string, deps: KrmRunDependencies): Promise<K
   const ignoredMarkers: KrmResult[] = [];
   const writable = list.items.flatMap((item) => {
     const context = { resourceRef: item.resourceRef, ...(item.file ? { file: item.file } : {}) };
-    const { sites: marked, warnings: ignored } = scanMarkerSites(item.node, context);
+    const { sites: marked, warnings: ignored } = item.mayHoldMarkers ? scanMarkerSites(item.node, context) : { sites: [], warnings: [] };
     ignoredMarkers.push(...ignored);
     return [...marked, ...imageFieldSites(item.node, item.object, context, rules, marked)];
   });

@@ -146,6 +146,16 @@ export function analyzeTokens(tokens: readonly CST.Token[]): void {
   }
 }
 
+/**
+ * Record the comment context of every scalar in one entry of a block sequence, as
+ * analyzeTokens over the whole stream would. A head comment is searched upwards through
+ * comment-only lines, and the entry's dash line is never one, so no scan leaves the entry;
+ * a line comment sits on its scalar's own line, which the entry holds too.
+ */
+export function analyzeSequenceEntry(sequence: CST.BlockSequence, entry: CST.BlockSequence['items'][number]): void {
+  analyzeTokens([{ ...sequence, items: [entry] }]);
+}
+
 function headerComment(tok: CST.BlockScalar): string | undefined {
   for (const t of tok.props.slice(1)) {
     if (t.type === 'space') continue;

@@ -1,5 +1,5 @@
 import { CST, isAlias, isDocument, isMap, isPair, isScalar, isSeq, type Scalar } from 'yaml';
-import { analyzeTokens, isAnalyzed, scalarContext } from './comments.js';
+import { analyzeSequenceEntry, analyzeTokens, isAnalyzed, scalarContext } from './comments.js';
 import { inspectMarkerComment, type MarkerRef } from './marker.js';
 
 export interface MarkedField {
@@ -92,6 +92,43 @@ function checkKey(key: unknown, path: (string | number)[], scan: MarkerScan): vo
       problem: 'a marker on the line above a key is not applied (Flux reads it as the key\'s comment); put it after the value on the same line',
     });
   }
+}
+
+// Every comment scanMarkers reports on contains MARKER_KEY, or JSON `\u` escapes that could
+// spell it (JSON.parse, like Go's decoder, reads `"\u0024imagepolicy"` as the key).
+const MARKER_TEXT = /\$imagepolicy|\\u/g;
+
+/**
+ * The entries of a block sequence whose source text could hold a marker, with their comments
+ * placed for scanMarkers, keyed by their value token. scanMarkers on any other entry finds no
+ * marker and no problem, so a caller may skip it: in a large ResourceList that is nearly all.
+ */
+export function prepareEntriesForMarkerScan(text: string, sequence: CST.BlockSequence): Set<CST.Token> {
+  const entries = sequence.items.filter((entry) => entry.value !== undefined);
+  const starts = entries.map((entry) => entry.start[0]?.offset ?? (entry.value as CST.Token).offset);
+  const prepared = new Set<CST.Token>();
+  const first = starts[0];
+  if (first === undefined) return prepared;
+  const markerText = new RegExp(MARKER_TEXT);
+  markerText.lastIndex = first;
+  for (let match = markerText.exec(text); match; match = markerText.exec(text)) {
+    const entry = entries[lastIndexAtOrBefore(starts, match.index)]!;
+    if (prepared.has(entry.value!)) continue;
+    analyzeSequenceEntry(sequence, entry);
+    prepared.add(entry.value!);
+  }
+  return prepared;
+}
+
+function lastIndexAtOrBefore(sorted: readonly number[], value: number): number {
+  let low = 0;
+  let high = sorted.length - 1;
+  while (low < high) {
+    const middle = (low + high + 1) >> 1;
+    if (sorted[middle]! <= value) low = middle;
+    else high = middle - 1;
+  }
+  return low;
 }
 
 export function scalarText(scalar: Scalar): string {

@@ -17,6 +17,8 @@ export interface YamlStream {
   errors: YamlProblem[];
   /** CST.stringify of all tokens, with edits */
   toString(): string;
+  /** Places every scalar's comments, as parsing with `comments: 'eager'` does. */
+  analyzeAllComments(): void;
 }
 
 class TokenStream implements YamlStream {
@@ -31,16 +33,29 @@ class TokenStream implements YamlStream {
     for (const t of this.tokens) out += CST.stringify(t);
     return out;
   }
+
+  analyzeAllComments(): void {
+    analyzeTokens(this.tokens);
+  }
 }
 
-export function parseYamlStream(text: string): YamlStream {
+export interface YamlStreamOptions {
+  /**
+   * `eager` (the default) places every scalar's comments while parsing. `on-demand` leaves that
+   * to the caller (analyzeSequenceEntry), for inputs where most of the text cannot hold a marker:
+   * placing the comments of a 20,000-item ResourceList costs more than composing it.
+   */
+  comments?: 'eager' | 'on-demand';
+}
+
+export function parseYamlStream(text: string, options: YamlStreamOptions = {}): YamlStream {
   const lineCounter = new LineCounter();
-  const tokens = [...new Parser(lineCounter.addNewLine).parse(text)];
+  const tokens = parseTokens(text, lineCounter);
   // keepSourceTokens makes every AST node carry the CST token it came from (`srcToken`), which
   // is the handle writeScalar edits.
   const composer = new Composer({ keepSourceTokens: true });
   const documents = [...composer.compose(tokens, false, text.length)] as Document.Parsed[];
-  analyzeTokens(tokens);
+  if (options.comments !== 'on-demand') analyzeTokens(tokens);
 
   const errors: YamlProblem[] = [];
   for (const doc of documents) {
@@ -50,4 +65,17 @@ export function parseYamlStream(text: string): YamlStream {
     }
   }
   return new TokenStream(tokens, documents, errors);
+}
+
+function parseTokens(text: string, lineCounter: LineCounter): CST.Token[] {
+  // yaml's Parser reads process.env.LOG_TOKENS once per lexeme, and process.env is a native
+  // interceptor: on a 9 MB ResourceList those reads alone took about a third of the parse's CPU.
+  // A plain copy gives the same answer; the parse is synchronous, so no other code can see the swap.
+  const env = process.env;
+  process.env = { ...env };
+  try {
+    return [...new Parser(lineCounter.addNewLine).parse(text)];
+  } finally {
+    process.env = env;
+  }
 }
