@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Dispatcher } from 'undici';
-import { createBaseDispatcher, type ProxySettings, type TlsProfile } from './dispatcher.js';
+import { createBaseDispatcher, type AddressOf, type ProxySettings, type TlsProfile } from './dispatcher.js';
 import { AuthError, RegistryError, describeErrorBody, redact, statusText } from './errors.js';
 import { anonymousKeychain } from './keychain.js';
 import { SchemeResolver, hostnameOf, isLoopbackHost } from './scheme.js';
@@ -64,6 +64,8 @@ export interface RegistryClientOptions {
   userAgent?: string;
   /** Base dispatcher the stack is composed on (tests). The client then does not close it. */
   dispatcher?: Dispatcher;
+  /** Where sockets for a host go (tests keep remote-looking hosts on loopback). Default: DNS. */
+  addressOf?: AddressOf;
 }
 
 /** A digest lookup's answer; `notModified` only when the caller sent the ETag it has. */
@@ -141,11 +143,11 @@ function socketClosed(error: unknown): boolean {
 }
 
 /** Whether a TLS handshake with `host` completes, whatever happens after it. Certificates are not judged here. */
-function completesTlsHandshake(host: string, timeoutMs = 5000): Promise<boolean> {
+function completesTlsHandshake(host: string, timeoutMs: number, addressOf: AddressOf = (name) => name): Promise<boolean> {
   const url = new URL(`https://${host}`);
   return new Promise((resolve) => {
     const name = url.hostname.replace(/^\[|\]$/g, '');
-    const socket = tlsConnect({ host: name, port: Number(url.port || 443), ...(isIP(name) ? {} : { servername: name }), rejectUnauthorized: false });
+    const socket = tlsConnect({ host: addressOf(name), port: Number(url.port || 443), ...(isIP(name) ? {} : { servername: name }), rejectUnauthorized: false });
     const done = (answer: boolean) => {
       socket.destroy();
       resolve(answer);
@@ -171,6 +173,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       common: { ca: extraCa },
       ...(options.tls ? { perHost: options.tls } : {}),
       ...(options.proxy ? { proxy: options.proxy } : {}),
+      ...(options.addressOf ? { addressOf: options.addressOf } : {}),
       headersTimeoutMs: timeout,
       bodyTimeoutMs: timeout,
     });
@@ -228,7 +231,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         // A certificate we do not trust, or a server that hangs up after the handshake (mTLS
         // without our certificate), still proves the host speaks TLS: report that, rather than
         // falling back to http and showing the user a baffling 400 from a TLS port.
-        return isCertificateError(error) || (await completesTlsHandshake(host));
+        return isCertificateError(error) || (await completesTlsHandshake(host, 5000, options.addressOf));
       }
     },
   });

@@ -5,8 +5,9 @@
  * proxy-aware agent and requests are routed to it by host.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
-import { Dispatcher, EnvHttpProxyAgent } from 'undici';
+import { buildConnector, Dispatcher, EnvHttpProxyAgent } from 'undici';
 
 export interface TlsProfile {
   /** Extra CA certificates (PEM), trusted in addition to the system roots. */
@@ -22,6 +23,13 @@ export interface ProxySettings {
   noProxy?: string;
 }
 
+/**
+ * The address to open a socket to for a host name or IP literal (no brackets, no port). Lets a
+ * test give a registry a remote-looking name (`registry.example.test`, a private-range literal)
+ * while every packet stays on loopback. Applies to direct connections, not to those via a proxy.
+ */
+export type AddressOf = (hostname: string) => string;
+
 export interface BaseDispatcherOptions {
   /** TLS for every host (e.g. CAs given for the whole run). */
   common?: TlsProfile;
@@ -31,6 +39,8 @@ export interface BaseDispatcherOptions {
   bodyTimeoutMs: number;
   /** Default: the process environment, as curl and docker read it. */
   proxy?: ProxySettings;
+  /** Default: the host name itself, resolved by DNS. */
+  addressOf?: AddressOf;
 }
 
 /** Proxy settings from the environment; lower-case names win, as in curl. */
@@ -68,6 +78,14 @@ function connectOptions(profile: TlsProfile): Record<string, unknown> {
   };
 }
 
+/** Opens sockets to `addressOf(hostname)`; TLS still names (SNI) and verifies the original host. */
+function redirectedConnector(connector: buildConnector.connector, addressOf: AddressOf): buildConnector.connector {
+  return (options, callback) => {
+    const servername = options.servername ?? (isIP(options.hostname) ? undefined : options.hostname);
+    connector({ ...options, hostname: addressOf(options.hostname), ...(servername ? { servername } : {}) }, callback);
+  };
+}
+
 class RoutingDispatcher extends Dispatcher {
   readonly #agents = new Map<string, Dispatcher>();
   readonly #options: BaseDispatcherOptions;
@@ -88,10 +106,11 @@ class RoutingDispatcher extends Dispatcher {
         : common;
       const tls = connectOptions(profile);
       const proxy = this.#options.proxy ?? proxyFromEnv();
+      const addressOf = this.#options.addressOf;
       agent = new EnvHttpProxyAgent({
         headersTimeout: this.#options.headersTimeoutMs,
         bodyTimeout: this.#options.bodyTimeoutMs,
-        connect: tls,
+        connect: addressOf ? redirectedConnector(buildConnector(tls), addressOf) : tls,
         requestTls: tls,
         // Empty strings stop undici from reading the process environment behind our back.
         httpProxy: proxy.httpProxy ?? '',
