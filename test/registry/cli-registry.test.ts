@@ -2,23 +2,12 @@
  * The built CLI (KRM mode, as kpt runs it) against real registries: credentials, wrong
  * credentials, a Secret bound to one ImageRepository, transient faults, and the cache across runs.
  */
-import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { fluxPolicy, fluxRepository, isolatedEnv, resourceList, runFn, type FnRun } from '../e2e/run-fn.js';
-import {
-  pushImage,
-  registryAvailable,
-  startProxy,
-  startRegistry,
-  startTokenServer,
-  type PushedImage,
-  type RunningProxy,
-  type RunningRegistry,
-  type RunningTokenServer,
-} from '../harness/registry.js';
 import { useRegistryFixture } from '../harness/fixture.js';
+import { pushImage, registryAvailable, type PushedImage } from '../harness/registry.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const PASSWORD = 'Sup3r-Secret-Passw0rd!';
@@ -44,43 +33,24 @@ function expectNoSecret(run: FnRun, ...secrets: string[]) {
 }
 
 describe.skipIf(!registryAvailable())('the CLI reaching real registries', () => {
-  let home: string;
-  let basic: RunningRegistry;
-  let basicProxy: RunningProxy;
-  let ts: RunningTokenServer;
-  let token: RunningRegistry;
-  let open: RunningRegistry;
-  let openProxy: RunningProxy;
+  // The Basic fixture also holds the temp dir every run's HOME lives in.
+  const basic = useRegistryFixture({ tempDir: 'aip-cli-registry-', registry: { htpasswd: { user: 'deploy', pass: PASSWORD } }, proxy: true });
+  const bearer = useRegistryFixture({ tokenServer: { users: [{ user: 'robot', pass: PASSWORD }] } });
+  const open = useRegistryFixture({ proxy: true });
   let basicImage: PushedImage;
   let tokenImage: PushedImage;
   let openImage: PushedImage;
 
   beforeAll(async () => {
-    home = await mkdtemp(join(tmpdir(), 'aip-cli-registry-'));
-    basic = await startRegistry({ htpasswd: { user: 'deploy', pass: PASSWORD } });
-    basicProxy = await startProxy(basic.url);
-    ts = await startTokenServer({ users: [{ user: 'robot', pass: PASSWORD }] });
-    token = await startRegistry({ token: ts.registryAuth, authorize: ts.authorize });
-    open = await startRegistry();
-    openProxy = await startProxy(open.url);
-    basicImage = await pushImage(basic, 'private/app', { tags: ['1.0.0'] });
-    tokenImage = await pushImage(token, 'private/app', { tags: ['1.0.0'] });
-    openImage = await pushImage(open, 'public/app', { tags: ['1.0.0'] });
-  });
-  afterAll(async () => {
-    await basicProxy?.stop();
-    await openProxy?.stop();
-    await basic?.stop();
-    await token?.stop();
-    await ts?.stop();
-    await open?.stop();
-    await rm(home, { recursive: true, force: true });
+    basicImage = await pushImage(basic.registry, 'private/app', { tags: ['1.0.0'] });
+    tokenImage = await pushImage(bearer.registry, 'private/app', { tags: ['1.0.0'] });
+    openImage = await pushImage(open.registry, 'public/app', { tags: ['1.0.0'] });
   });
 
   let runs = 0;
   /** A fresh home per run, with a docker config.json holding `auths`. */
   const envWith = async (auths: Record<string, unknown>) => {
-    const dir = join(home, `run-${runs++}`);
+    const dir = join(basic.tempDir, `run-${runs++}`);
     await mkdir(join(dir, 'docker'), { recursive: true });
     await writeFile(join(dir, 'docker', 'config.json'), JSON.stringify({ auths }));
     return isolatedEnv(dir);
@@ -88,25 +58,25 @@ describe.skipIf(!registryAvailable())('the CLI reaching real registries', () => 
   const policy = (name: string, image: string, extra = '') => [fluxRepository(name, image, extra), fluxPolicy(name, name, 'semver:\n  range: 1.x')];
 
   it('htpasswd (Basic) and token auth with credentials from config.json', async () => {
-    const env = await envWith({ [basic.host]: { auth: b64(`deploy:${PASSWORD}`) }, [token.host]: { username: 'robot', password: PASSWORD } });
+    const env = await envWith({ [basic.registry.host]: { auth: b64(`deploy:${PASSWORD}`) }, [bearer.registry.host]: { username: 'robot', password: PASSWORD } });
     const run = await runFn(
-      resourceList([...policy('basic', `${basic.host}/private/app`), ...policy('token', `${token.host}/private/app`), pod('basic'), pod('token')]),
+      resourceList([...policy('basic', `${basic.registry.host}/private/app`), ...policy('token', `${bearer.registry.host}/private/app`), pod('basic'), pod('token')]),
       { env },
     );
     expect(run.code, run.stderr).toBe(0);
-    pinnedTo(run, `${basic.host}/private/app:1.0.0`, basicImage.digest);
-    pinnedTo(run, `${token.host}/private/app:1.0.0`, tokenImage.digest);
-    expect(ts.requests().some((r) => r.user === 'robot' && r.granted.includes('repository:private/app:pull'))).toBe(true);
+    pinnedTo(run, `${basic.registry.host}/private/app:1.0.0`, basicImage.digest);
+    pinnedTo(run, `${bearer.registry.host}/private/app:1.0.0`, tokenImage.digest);
+    expect(bearer.tokenServer.requests().some((r) => r.user === 'robot' && r.granted.includes('repository:private/app:pull'))).toBe(true);
     expectNoSecret(run, PASSWORD);
   });
 
   it('wrong credentials: exit 1, a result naming the registry, the items unchanged, no secret anywhere', async () => {
     const wrong = 'Wr0ng-But-Still-Secret';
-    const env = await envWith({ [basic.host]: { auth: b64(`deploy:${wrong}`) } });
-    const run = await runFn(resourceList([...policy('basic', `${basic.host}/private/app`), pod('basic')]), { env });
+    const env = await envWith({ [basic.registry.host]: { auth: b64(`deploy:${wrong}`) } });
+    const run = await runFn(resourceList([...policy('basic', `${basic.registry.host}/private/app`), pod('basic')]), { env });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('image: old #');
-    expect(run.stdout).toMatch(new RegExp(`severity: error[\\s\\S]*${basic.host.replace(/\./g, '\\.')}/v2/private/app/tags/list[^\\n]*401 Unauthorized`));
+    expect(run.stdout).toMatch(new RegExp(`severity: error[\\s\\S]*${basic.registry.host.replace(/\./g, '\\.')}/v2/private/app/tags/list[^\\n]*401 Unauthorized`));
     expectNoSecret(run, wrong, `deploy:${wrong}`);
   });
 
@@ -116,47 +86,47 @@ kind: Secret
 type: kubernetes.io/dockerconfigjson
 metadata: {name: pull, namespace: flux-system}
 data:
-  .dockerconfigjson: ${b64(JSON.stringify({ auths: { [basicProxy.host]: { auth: b64(`deploy:${PASSWORD}`) }, [openProxy.host]: { auth: b64(`deploy:${PASSWORD}`) } } }))}
+  .dockerconfigjson: ${b64(JSON.stringify({ auths: { [basic.proxy.host]: { auth: b64(`deploy:${PASSWORD}`) }, [open.proxy.host]: { auth: b64(`deploy:${PASSWORD}`) } } }))}
 `;
-    basicProxy.clear();
-    openProxy.clear();
+    basic.proxy.clear();
+    open.proxy.clear();
     // The other registry challenges like a private one: the Secret lists it too, but is not bound to it.
-    openProxy.setIntercept((e) => (e.headers.authorization ? undefined : { status: 401, headers: { 'www-authenticate': 'Basic realm="open"' } }));
+    open.proxy.setIntercept((e) => (e.headers.authorization ? undefined : { status: 401, headers: { 'www-authenticate': 'Basic realm="open"' } }));
     const run = await runFn(
       resourceList([
         secret,
-        ...policy('bound', `${basicProxy.host}/private/app`, '  secretRef:\n    name: pull\n'),
-        ...policy('other', `${openProxy.host}/public/app`),
+        ...policy('bound', `${basic.proxy.host}/private/app`, '  secretRef:\n    name: pull\n'),
+        ...policy('other', `${open.proxy.host}/public/app`),
         pod('bound'),
         pod('other'),
       ]),
       { env: await envWith({}) },
     );
-    openProxy.setIntercept(undefined);
+    open.proxy.setIntercept(undefined);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`ImagePolicy flux-system/other (${openProxy.host}/public/app): GET http://${openProxy.host}/v2/public/app/tags/list?n=1000: 401 Unauthorized`);
+    expect(run.stderr).toContain(`ImagePolicy flux-system/other (${open.proxy.host}/public/app): GET http://${open.proxy.host}/v2/public/app/tags/list?n=1000: 401 Unauthorized`);
     expect(run.stderr).not.toContain('flux-system/bound');
-    expect(basicProxy.requests().some((e) => e.headers.authorization === `Basic ${b64(`deploy:${PASSWORD}`)}`)).toBe(true);
-    expect(openProxy.requests().length).toBeGreaterThan(0);
-    expect(openProxy.requests().filter((e) => e.headers.authorization !== undefined)).toEqual([]);
+    expect(basic.proxy.requests().some((e) => e.headers.authorization === `Basic ${b64(`deploy:${PASSWORD}`)}`)).toBe(true);
+    expect(open.proxy.requests().length).toBeGreaterThan(0);
+    expect(open.proxy.requests().filter((e) => e.headers.authorization !== undefined)).toEqual([]);
     expectNoSecret(run, PASSWORD);
   });
 
   it('429 with Retry-After, then 503, then success: the run pins, with a bounded number of requests', async () => {
-    openProxy.clear();
+    open.proxy.clear();
     let listings = 0;
-    openProxy.setIntercept((e) => {
+    open.proxy.setIntercept((e) => {
       if (!e.path.endsWith('/tags/list')) return undefined;
       listings++;
       if (listings === 1) return { status: 429, headers: { 'retry-after': '1' }, body: { errors: [{ code: 'TOOMANYREQUESTS', message: 'slow down' }] } };
       if (listings === 2) return { status: 503, body: 'upstream unavailable' };
       return undefined;
     });
-    const run = await runFn(resourceList([...policy('flaky', `${openProxy.host}/public/app`), pod('flaky')]), { env: await envWith({}) });
-    openProxy.setIntercept(undefined);
+    const run = await runFn(resourceList([...policy('flaky', `${open.proxy.host}/public/app`), pod('flaky')]), { env: await envWith({}) });
+    open.proxy.setIntercept(undefined);
     expect(run.code, run.stderr).toBe(0);
-    pinnedTo(run, `${openProxy.host}/public/app:1.0.0`, openImage.digest);
-    expect(openProxy.requests().map((e) => `${e.method} ${e.status}`)).toEqual(['GET 429', 'GET 503', 'GET 200', 'HEAD 200']);
+    pinnedTo(run, `${open.proxy.host}/public/app:1.0.0`, openImage.digest);
+    expect(open.proxy.requests().map((e) => `${e.method} ${e.status}`)).toEqual(['GET 429', 'GET 503', 'GET 200', 'HEAD 200']);
     expect(run.stderr).toMatch(/, [1-6] registry requests,/);
   });
 
@@ -166,7 +136,7 @@ data:
     let cacheDir: string;
     beforeAll(async () => {
       image = await pushImage(fx.registry, 'team/app', { tags: ['1.0.0', '0.9.0'] });
-      cacheDir = join(home, 'shared-cache');
+      cacheDir = join(basic.tempDir, 'shared-cache');
     });
 
     const input = () => resourceList([...policy('cached', `${fx.proxy.host}/team/app`), pod('cached')]);
@@ -199,7 +169,7 @@ data:
       const offline = await cachedRun(['--offline']);
       expect(offline.code, offline.stderr).toBe(0);
       pinnedTo(offline, `${fx.proxy.host}/team/app:1.0.0`, image.digest);
-      const cold = await runFn(input(), { args: ['--offline', '--cache-dir', join(home, 'cold-cache')], env: await envWith({}) });
+      const cold = await runFn(input(), { args: ['--offline', '--cache-dir', join(basic.tempDir, 'cold-cache')], env: await envWith({}) });
       expect(cold.code).toBe(1);
       expect(cold.stdout).toContain('not in the cache; run once online');
     });

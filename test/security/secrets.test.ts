@@ -7,22 +7,12 @@
  * among the inputs. Some runs face a registry that echoes the Authorization header back in its
  * error body, which is what a badly written registry or proxy does.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { fluxPolicy, fluxRepository, isolatedEnv, resourceList, runFn, type FnRun } from '../e2e/run-fn.js';
-import {
-  pushImage,
-  registryAvailable,
-  startProxy,
-  startRegistry,
-  startTokenServer,
-  type PushedImage,
-  type RunningProxy,
-  type RunningRegistry,
-  type RunningTokenServer,
-} from '../harness/registry.js';
+import { useRegistryFixture } from '../harness/fixture.js';
+import { pushImage, registryAvailable, type PushedImage, type RunningProxy } from '../harness/registry.js';
 
 const BASIC = { user: 'aip-robot-basic', pass: 'htpasswd-Pa55-c0rrect-HORSE-41' };
 const TOKEN_USER = { user: 'aip-robot-token', pass: 'token-Pa55-battery-STAPLE-82' };
@@ -73,44 +63,27 @@ function expectNoSecretInFiles(dir: string): number {
 }
 
 describe.skipIf(!registryAvailable())('no credential in any output, result, error or cache file', () => {
-  let basicRegistry: RunningRegistry;
-  let tokenServer: RunningTokenServer;
-  let tokenRegistry: RunningRegistry;
-  /** Proxies in front of each, so a registry can be made to echo what it received. */
-  let basicProxy: RunningProxy;
-  let tokenProxy: RunningProxy;
+  // Proxies in front of each, so a registry can be made to echo what it received. The Basic
+  // fixture also holds the file's temp dir (docker configs, packages, the scanned homes).
+  const basic = useRegistryFixture({ tempDir: 'aip-secrets-', registry: { htpasswd: BASIC }, proxy: true });
+  const bearer = useRegistryFixture({ tokenServer: { users: [TOKEN_USER], refreshTokens: { [REFRESH_TOKEN]: TOKEN_USER.user } }, proxy: true });
   let basicNewest: PushedImage;
   let tokenNewest: PushedImage;
-  let root: string;
   /** Each run's HOME and XDG_CACHE_HOME live below this, scanned at the end; credentials live elsewhere. */
   let homes: string;
   let runs = 0;
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'aip-secrets-'));
-    homes = join(root, 'homes');
+    homes = join(basic.tempDir, 'homes');
     mkdirSync(homes);
-    basicRegistry = await startRegistry({ htpasswd: BASIC });
-    tokenServer = await startTokenServer({ users: [TOKEN_USER], refreshTokens: { [REFRESH_TOKEN]: TOKEN_USER.user } });
-    tokenRegistry = await startRegistry({ token: tokenServer.registryAuth, authorize: tokenServer.authorize });
-    for (const registry of [basicRegistry, tokenRegistry]) await pushImage(registry, 'team/app', { tags: ['1.0.0'], kind: 'oci' });
-    basicNewest = await pushImage(basicRegistry, 'team/app', { tags: ['1.1.0'], kind: 'oci' });
-    tokenNewest = await pushImage(tokenRegistry, 'team/app', { tags: ['1.1.0'], kind: 'oci' });
-    basicProxy = await startProxy(basicRegistry);
-    tokenProxy = await startProxy(tokenRegistry);
-  });
-  afterAll(async () => {
-    await basicProxy?.stop();
-    await tokenProxy?.stop();
-    await basicRegistry?.stop();
-    await tokenRegistry?.stop();
-    await tokenServer?.stop();
-    rmSync(root, { recursive: true, force: true });
+    for (const registry of [basic.registry, bearer.registry]) await pushImage(registry, 'team/app', { tags: ['1.0.0'], kind: 'oci' });
+    basicNewest = await pushImage(basic.registry, 'team/app', { tags: ['1.1.0'], kind: 'oci' });
+    tokenNewest = await pushImage(bearer.registry, 'team/app', { tags: ['1.1.0'], kind: 'oci' });
   });
 
   /** A docker config.json outside HOME (it holds the secret on purpose); returns its folder. */
   const dockerConfig = (auths: Record<string, Record<string, string>>): string => {
-    const dir = join(root, `docker-${runs++}`);
+    const dir = join(basic.tempDir, `docker-${runs++}`);
     mkdirSync(dir);
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ auths }));
     return dir;
@@ -172,28 +145,28 @@ spec:
 
   describe('HTTP Basic (htpasswd) with a docker config `auth` entry', () => {
     it('a successful run, KRM and file mode', async () => {
-      basicProxy.setIntercept(undefined);
-      const docker = dockerConfig({ [basicProxy.host]: { auth: b64(`${BASIC.user}:${BASIC.pass}`) } });
-      const input = krmInput(basicProxy.host);
+      basic.proxy.setIntercept(undefined);
+      const docker = dockerConfig({ [basic.proxy.host]: { auth: b64(`${BASIC.user}:${BASIC.pass}`) } });
+      const input = krmInput(basic.proxy.host);
       const run = await runFn(input, { env: env(docker) });
       expect(run.code, run.stderr).toBe(0);
-      expect(run.stdout).toContain(`${basicProxy.host}/team/app:1.1.0@${basicNewest.digest}`);
+      expect(run.stdout).toContain(`${basic.proxy.host}/team/app:1.1.0@${basicNewest.digest}`);
       // The credential really was sent: otherwise this test proves nothing.
-      expect(basicProxy.requests().some((r) => r.headers.authorization === `Basic ${b64(`${BASIC.user}:${BASIC.pass}`)}`)).toBe(true);
+      expect(basic.proxy.requests().some((r) => r.headers.authorization === `Basic ${b64(`${BASIC.user}:${BASIC.pass}`)}`)).toBe(true);
       expectCleanRun(run, input);
 
-      const pkg = join(root, `pkg-${runs++}`);
+      const pkg = join(basic.tempDir, `pkg-${runs++}`);
       mkdirSync(pkg);
-      writeFileSync(join(pkg, 'all.yaml'), [repositoryDoc(basicProxy.host), fluxPolicy('app', 'app', 'semver:\n  range: 1.x'), workloadDoc(basicProxy.host)].join('---\n'));
+      writeFileSync(join(pkg, 'all.yaml'), [repositoryDoc(basic.proxy.host), fluxPolicy('app', 'app', 'semver:\n  range: 1.x'), workloadDoc(basic.proxy.host)].join('---\n'));
       const files = await runFn('', { args: ['.'], env: env(docker), cwd: pkg });
       expect(files.code, files.stderr).toBe(0);
       expectCleanRun(files, '');
     });
 
     it('a wrong password: the 401 is reported, the password is not', async () => {
-      basicProxy.setIntercept(undefined);
-      const docker = dockerConfig({ [basicProxy.host]: { auth: b64(`${BASIC.user}:${WRONG_PASS}`) } });
-      const input = krmInput(basicProxy.host);
+      basic.proxy.setIntercept(undefined);
+      const docker = dockerConfig({ [basic.proxy.host]: { auth: b64(`${BASIC.user}:${WRONG_PASS}`) } });
+      const input = krmInput(basic.proxy.host);
       const run = await runFn(input, { env: env(docker) });
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(/401|UNAUTHORIZED|unauthorized/i);
@@ -201,9 +174,9 @@ spec:
     });
 
     it('a registry that echoes the Authorization header in its error body', async () => {
-      echoAuthorization(basicProxy);
-      const docker = dockerConfig({ [basicProxy.host]: { auth: b64(`${BASIC.user}:${BASIC.pass}`) } });
-      const input = krmInput(basicProxy.host);
+      echoAuthorization(basic.proxy);
+      const docker = dockerConfig({ [basic.proxy.host]: { auth: b64(`${BASIC.user}:${BASIC.pass}`) } });
+      const input = krmInput(basic.proxy.host);
       const run = await runFn(input, { env: env(docker) });
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(/400.*DENIED/);
@@ -212,19 +185,19 @@ spec:
     });
 
     it('a config.json `auth` that is not user:password is named by file and key, not by value', async () => {
-      basicProxy.setIntercept(undefined);
-      const docker = dockerConfig({ [basicProxy.host]: { auth: b64(NO_COLON_AUTH) } });
-      const input = krmInput(basicProxy.host);
+      basic.proxy.setIntercept(undefined);
+      const docker = dockerConfig({ [basic.proxy.host]: { auth: b64(NO_COLON_AUTH) } });
+      const input = krmInput(basic.proxy.host);
       const run = await runFn(input, { env: env(docker) });
       expect(run.code).toBe(1);
       expect(run.stderr).toContain(join(docker, 'config.json'));
-      expect(run.stderr).toContain(basicProxy.host);
+      expect(run.stderr).toContain(basic.proxy.host);
       expectCleanRun(run, input);
     });
 
     it('a Kubernetes Secret among the inputs: nothing beyond the Secret item itself carries it', async () => {
-      basicProxy.setIntercept(undefined);
-      const dockerconfigjson = b64(JSON.stringify({ auths: { [basicProxy.host]: { auth: b64(`${BASIC.user}:${BASIC.pass}`) } } }));
+      basic.proxy.setIntercept(undefined);
+      const dockerconfigjson = b64(JSON.stringify({ auths: { [basic.proxy.host]: { auth: b64(`${BASIC.user}:${BASIC.pass}`) } } }));
       const secret = `apiVersion: v1
 kind: Secret
 type: kubernetes.io/dockerconfigjson
@@ -234,10 +207,10 @@ metadata:
 data:
   .dockerconfigjson: ${dockerconfigjson}
 `;
-      const input = krmInput(basicProxy.host, [secret], 'pull-creds');
+      const input = krmInput(basic.proxy.host, [secret], 'pull-creds');
       const run = await runFn(input, { env: env(dockerConfig({})) });
       expect(run.code, run.stderr).toBe(0);
-      expect(run.stdout).toContain(`${basicProxy.host}/team/app:1.1.0@${basicNewest.digest}`);
+      expect(run.stdout).toContain(`${basic.proxy.host}/team/app:1.1.0@${basicNewest.digest}`);
       expectCleanRun(run, input);
       expect(run.stdout.slice(input.length)).not.toContain(dockerconfigjson);
     });
@@ -245,22 +218,22 @@ data:
 
   describe('Bearer tokens from a token server', () => {
     it('username and password: the run pins and neither they nor the token show', async () => {
-      tokenProxy.setIntercept(undefined);
-      const docker = dockerConfig({ [tokenProxy.host]: { username: TOKEN_USER.user, password: TOKEN_USER.pass } });
-      const input = krmInput(tokenProxy.host);
+      bearer.proxy.setIntercept(undefined);
+      const docker = dockerConfig({ [bearer.proxy.host]: { username: TOKEN_USER.user, password: TOKEN_USER.pass } });
+      const input = krmInput(bearer.proxy.host);
       const run = await runFn(input, { env: env(docker) });
       expect(run.code, run.stderr).toBe(0);
-      expect(run.stdout).toContain(`${tokenProxy.host}/team/app:1.1.0@${tokenNewest.digest}`);
+      expect(run.stdout).toContain(`${bearer.proxy.host}/team/app:1.1.0@${tokenNewest.digest}`);
       expectCleanRun(run, input);
     });
 
     it('an identity (refresh) token: the run pins and neither it nor the access token show', async () => {
-      tokenProxy.setIntercept(undefined);
-      const docker = dockerConfig({ [tokenProxy.host]: { identitytoken: REFRESH_TOKEN } });
-      const input = krmInput(tokenProxy.host);
+      bearer.proxy.setIntercept(undefined);
+      const docker = dockerConfig({ [bearer.proxy.host]: { identitytoken: REFRESH_TOKEN } });
+      const input = krmInput(bearer.proxy.host);
       const run = await runFn(input, { env: env(docker) });
       expect(run.code, run.stderr).toBe(0);
-      expect(tokenServer.requests().some((r) => r.method === 'POST' && r.params.grant_type === 'refresh_token')).toBe(true);
+      expect(bearer.tokenServer.requests().some((r) => r.method === 'POST' && r.params.grant_type === 'refresh_token')).toBe(true);
       expectCleanRun(run, input);
     });
 
@@ -268,9 +241,9 @@ data:
       { name: 'the whole header', quote: (a: string) => a },
       { name: 'the signature part of the token', quote: lastSegment },
     ])('a registry that echoes the bearer token in its error body: $name', async ({ quote }) => {
-      echoAuthorization(tokenProxy, quote);
-      const docker = dockerConfig({ [tokenProxy.host]: { username: TOKEN_USER.user, password: TOKEN_USER.pass } });
-      const input = krmInput(tokenProxy.host);
+      echoAuthorization(bearer.proxy, quote);
+      const docker = dockerConfig({ [bearer.proxy.host]: { username: TOKEN_USER.user, password: TOKEN_USER.pass } });
+      const input = krmInput(bearer.proxy.host);
       const run = await runFn(input, { env: env(docker) });
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(/400.*DENIED/);
