@@ -20,15 +20,14 @@ describe.skipIf(!registryAvailable())('KRM function against a real registry', ()
   let host: string;
 
   beforeAll(async () => {
-    const registry = fx.registry;
     host = fx.proxy.host;
-    await pushImage(registry, 'team/app', { tags: ['1.0.0', '1.1.0', 'not-semver'], kind: 'oci' });
-    oci = await pushImage(registry, 'team/app', { tags: ['1.2.0'], kind: 'oci' });
-    await pushImage(registry, 'team/app', { tags: ['2.0.0-rc.1'], kind: 'oci' });
-    index = await pushImage(registry, 'team/multi', { tags: ['v3.1.0'], kind: 'oci-index' });
-    await pushImage(registry, 'team/multi', { tags: ['v3.0.9'], kind: 'oci-index' });
-    docker = await pushImage(registry, 'team/legacy', { tags: ['20240101', '20240315'], kind: 'docker' });
-    await pushImage(registry, 'team/legacy', { tags: ['20231231'], kind: 'docker' });
+    await pushImage(fx.registry, 'team/app', { tags: ['1.0.0', '1.1.0', 'not-semver'], kind: 'oci' });
+    oci = await pushImage(fx.registry, 'team/app', { tags: ['1.2.0'], kind: 'oci' });
+    await pushImage(fx.registry, 'team/app', { tags: ['2.0.0-rc.1'], kind: 'oci' });
+    index = await pushImage(fx.registry, 'team/multi', { tags: ['v3.1.0'], kind: 'oci-index' });
+    await pushImage(fx.registry, 'team/multi', { tags: ['v3.0.9'], kind: 'oci-index' });
+    docker = await pushImage(fx.registry, 'team/legacy', { tags: ['20240101', '20240315'], kind: 'docker' });
+    await pushImage(fx.registry, 'team/legacy', { tags: ['20231231'], kind: 'docker' });
   });
 
   const env = (): NodeJS.ProcessEnv => isolatedEnv(fx.tempDir);

@@ -20,14 +20,13 @@ describe.skipIf(!registryAvailable())('images mode against a real registry', () 
   let worker: PushedImage;
 
   beforeAll(async () => {
-    const registry = fx.registry;
     host = fx.proxy.host;
-    await pushImage(registry, 'team/app', { tags: ['1.0.0'], kind: 'oci' });
-    stable = await pushImage(registry, 'team/app', { tags: ['1.1.0'], kind: 'oci' });
-    app = await pushImage(registry, 'team/app', { tags: ['1.2.0'], kind: 'oci-index' });
-    await pushImage(registry, 'team/app', { tags: ['2.0.0'], kind: 'oci' });
-    worker = await pushImage(registry, 'team/worker', { tags: ['20240601'], kind: 'docker' });
-    await pushImage(registry, 'team/worker', { tags: ['20240101'], kind: 'docker' });
+    await pushImage(fx.registry, 'team/app', { tags: ['1.0.0'], kind: 'oci' });
+    stable = await pushImage(fx.registry, 'team/app', { tags: ['1.1.0'], kind: 'oci' });
+    app = await pushImage(fx.registry, 'team/app', { tags: ['1.2.0'], kind: 'oci-index' });
+    await pushImage(fx.registry, 'team/app', { tags: ['2.0.0'], kind: 'oci' });
+    worker = await pushImage(fx.registry, 'team/worker', { tags: ['20240601'], kind: 'docker' });
+    await pushImage(fx.registry, 'team/worker', { tags: ['20240101'], kind: 'docker' });
   });
 
   const env = (): NodeJS.ProcessEnv => isolatedEnv(fx.tempDir);

@@ -25,12 +25,11 @@ describe.skipIf(!ready)('kpt with the function image', () => {
     const build = await ensureFunctionImageTimed();
     console.info(`function image ready in ${(build.ms / 1000).toFixed(1)} s\n${build.log}`);
     image = build.image;
-    const registry = fx.registry;
-    host = registry.host;
-    await pushImage(registry, 'team/app', { tags: ['1.0.0', '2.0.0'], kind: 'oci' });
-    app = await pushImage(registry, 'team/app', { tags: ['1.4.0'], kind: 'oci-index' });
-    worker = await pushImage(registry, 'team/worker', { tags: ['v7'], kind: 'docker' });
-    await pushImage(registry, 'team/worker', { tags: ['v6'], kind: 'docker' });
+    host = fx.registry.host;
+    await pushImage(fx.registry, 'team/app', { tags: ['1.0.0', '2.0.0'], kind: 'oci' });
+    app = await pushImage(fx.registry, 'team/app', { tags: ['1.4.0'], kind: 'oci-index' });
+    worker = await pushImage(fx.registry, 'team/worker', { tags: ['v7'], kind: 'docker' });
+    await pushImage(fx.registry, 'team/worker', { tags: ['v6'], kind: 'docker' });
   }, 600_000);
 
   /** The committed package (docs/kustomize.md quotes it) with its registry pointed at the harness. */
