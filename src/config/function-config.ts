@@ -1,6 +1,7 @@
 import type { PolicyChoice, TagFilterSpec } from '../policy/policer.js';
 import { FUNCTION_CONFIG_API_VERSION, FUNCTION_CONFIG_KIND, functionConfigSchema } from './schema.js';
 import { validateAgainst } from '../validation/schema-messages.js';
+import { parseGoDuration } from './duration.js';
 
 export type DigestReflectionPolicy = 'Always' | 'IfNotPresent' | 'Never';
 
@@ -35,6 +36,8 @@ export interface RegistrySettings {
   certFile?: string;
   keyFile?: string;
   concurrency?: number;
+  /** A Go duration (`spec.registries[].timeout`). */
+  timeout?: string;
 }
 
 export interface FunctionConfig {
@@ -89,6 +92,11 @@ export function loadFunctionConfig(raw: unknown, source = 'functionConfig'): Fun
   const problems = validateAgainst(functionConfigSchema, object);
   if (problems.length > 0) throw new ConfigError(`invalid ${source}`, problems);
   const spec = (object.spec ?? {}) as Partial<FunctionConfig>;
+  const badTimeouts = (spec.registries ?? []).flatMap((entry, index) =>
+    // undici reads a zero timeout as "wait forever": the opposite of what a user writing 0 wants.
+    entry.timeout !== undefined && parseGoDuration(entry.timeout) < 1 ? [`spec.registries[${index}].timeout (${entry.host}): '${entry.timeout}' is shorter than 1ms`] : [],
+  );
+  if (badTimeouts.length > 0) throw new ConfigError(`invalid ${source}`, badTimeouts);
   return {
     digestReflectionPolicy: spec.digestReflectionPolicy ?? 'Always',
     policies: spec.policies ?? [],

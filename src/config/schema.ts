@@ -91,6 +91,11 @@ const registrySettings = {
     certFile: { type: 'string' },
     keyFile: { type: 'string' },
     concurrency: { type: 'integer', minimum: 1, maximum: 256 },
+    timeout: {
+      ...goDuration,
+      description:
+        'How long this registry may stay silent in one attempt (before answering, or between parts of a body) before the attempt is retried; a request, retries included, ends after 4 times this (default 30s).',
+    },
   },
 } as const;
 

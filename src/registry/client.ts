@@ -23,7 +23,7 @@ import { headerValue, headerValues, nextLink } from './http-headers.js';
 export { nextLink } from './http-headers.js';
 import { RateLimitTracker, isLow, rateLimitInterceptor } from './transport/rate-limit.js';
 import { redirectInterceptor } from './transport/redirect.js';
-import { parseRetryAfter, retryInterceptor, type RetryOptions } from './transport/retry.js';
+import { DEFAULT_MAX_ATTEMPTS, parseRetryAfter, retryInterceptor, type RetryOptions } from './transport/retry.js';
 import type { ScopedDispatchOptions } from './transport/auth.js';
 import type { Credential, ImageRepository, JsonResponse, Keychain, RegistryClient, RegistryNotice } from './types.js';
 
@@ -57,10 +57,17 @@ export interface RegistryClientOptions {
   pageSize?: number;
   /** Gives up on a tag list after this many pages (a paginator that never ends). Default 1000. */
   maxPages?: number;
-  /** Per-request timeout for headers and body. Default 30 s. */
+  /**
+   * How long a registry may stay silent during one attempt: before the response headers, or
+   * between two chunks of the body. A stalled attempt fails and is retried. Default 30 s.
+   */
   timeoutMs?: number;
-  /** Longest one request may take, retries and redirects included. Default 120 s. */
-  requestDeadlineMs?: number;
+  /**
+   * {@link timeoutMs} for particular API hosts (`host[:port]`, lower case): `spec.registries[].timeout`.
+   * A request, retries and redirects included, ends after attempts × its host's timeout, so a
+   * body that trickles in (never silent for long) cannot keep it alive either.
+   */
+  timeoutByHost?: ReadonlyMap<string, number>;
   userAgent?: string;
   /** Base dispatcher the stack is composed on (tests). The client then does not close it. */
   dispatcher?: Dispatcher;
@@ -120,6 +127,21 @@ async function readCapped(body: AsyncIterable<Buffer> & { destroy(error?: Error)
   return Buffer.concat(chunks);
 }
 
+/** Milliseconds as a Go duration a user could write back into the config: 500ms, 30s, 2m. */
+function humanDuration(ms: number): string {
+  return ms % 1000 === 0 ? humanSeconds(ms / 1000) : `${ms}ms`;
+}
+
+function isDeadline(error: unknown): boolean {
+  for (let e: any = error; e; e = e.cause) if (e.name === 'TimeoutError') return true;
+  return false;
+}
+
+function isSilence(error: unknown): boolean {
+  for (let e: any = error; e; e = e.cause) if (e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT') return true;
+  return false;
+}
+
 function humanSeconds(seconds: number): string {
   if (seconds >= 3600 && seconds % 3600 === 0) return `${seconds / 3600}h`;
   if (seconds >= 60 && seconds % 60 === 0) return `${seconds / 60}m`;
@@ -163,7 +185,9 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   const pageSize = options.pageSize ?? 1000;
   const maxPages = options.maxPages ?? 1000;
   const timeout = options.timeoutMs ?? 30_000;
-  const requestDeadline = options.requestDeadlineMs ?? 120_000;
+  const timeoutFor = (host: string) => options.timeoutByHost?.get(host.toLowerCase()) ?? timeout;
+  const attempts = Math.max(1, options.retry?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
+  const deadlineFor = (host: string) => attempts * timeoutFor(host);
   const userAgent = options.userAgent ?? 'apply-image-policies';
   const extraCa = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca];
   const ownsBase = options.dispatcher === undefined;
@@ -174,8 +198,8 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       ...(options.tls ? { perHost: options.tls } : {}),
       ...(options.proxy ? { proxy: options.proxy } : {}),
       ...(options.addressOf ? { addressOf: options.addressOf } : {}),
-      headersTimeoutMs: timeout,
-      bodyTimeoutMs: timeout,
+      timeoutMs: timeout,
+      ...(options.timeoutByHost ? { timeoutByHost: options.timeoutByHost } : {}),
     });
 
   const insecure = new Set((options.insecureRegistries ?? []).map((h) => h.toLowerCase()));
@@ -222,16 +246,30 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     insecureRegistries: options.insecureRegistries ?? [],
     probeHttps: async (host) => {
       // Straight to the socket: a probe must not be retried or authenticated, only answered.
+      // A stalled host gets no more patience here than its own timeout allows.
+      const patience = Math.min(5000, timeoutFor(host));
+      counter.count++;
+      const probe = base
+        .request({ origin: `https://${host}`, path: '/v2/', method: 'GET', headers: { 'user-agent': userAgent }, headersTimeout: patience, bodyTimeout: patience })
+        .then(async (res) => {
+          await res.body.dump();
+          return true;
+        });
+      // undici's timers are coarse (about a second) and an abort does not end a connection
+      // attempt, so the probe gets a clock of its own; a host that stays silent this long speaks no TLS to us.
+      let timer: NodeJS.Timeout | undefined;
+      const silence = new Promise<false>((resolve) => (timer = setTimeout(resolve, patience, false)));
       try {
-        counter.count++;
-        const res = await base.request({ origin: `https://${host}`, path: '/v2/', method: 'GET', headers: { 'user-agent': userAgent }, headersTimeout: 5000, bodyTimeout: 5000 });
-        await res.body.dump();
-        return true;
+        const answered = await Promise.race([probe, silence]);
+        if (!answered) probe.catch(() => {});
+        return answered;
       } catch (error) {
         // A certificate we do not trust, or a server that hangs up after the handshake (mTLS
         // without our certificate), still proves the host speaks TLS: report that, rather than
         // falling back to http and showing the user a baffling 400 from a TLS port.
-        return isCertificateError(error) || (await completesTlsHandshake(host, 5000, options.addressOf));
+        return isCertificateError(error) || (await completesTlsHandshake(host, patience, options.addressOf));
+      } finally {
+        clearTimeout(timer);
       }
     },
   });
@@ -247,14 +285,18 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   }
   const send = async (repo: ImageRepository, method: 'GET' | 'HEAD', url: URL, { accept, maxBytes, scope, headers }: SendOptions): Promise<Response> => {
     const where = { method, url: url.toString(), registry: repo.registry, repository: repo.repository };
+    const silence = timeoutFor(url.host);
+    const deadline = deadlineFor(url.host);
     try {
       const request: Dispatcher.RequestOptions & Pick<ScopedDispatchOptions, 'registryScope'> = {
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method,
         headers: { ...headers, accept, 'user-agent': userAgent },
-        // headers/body timeouts bound each phase; this bounds the whole request, retries included.
-        signal: AbortSignal.timeout(requestDeadline),
+        // headers/body timeouts bound each silence; this bounds the whole request, retries included.
+        headersTimeout: silence,
+        bodyTimeout: silence,
+        signal: AbortSignal.timeout(deadline),
         ...(scope ? { registryScope: scope } : {}),
       };
       const res = await stack.request(request);
@@ -262,7 +304,12 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       return { status: res.statusCode, headers: res.headers, body };
     } catch (error) {
       const e = error as Error & { code?: string };
-      const reason = e.message || e.code || String(error);
+      const setting = `spec.registries[].timeout for ${url.host} sets it`;
+      const reason = isDeadline(error)
+        ? `no complete answer from ${url.host} within ${humanDuration(deadline)}, retries included (${attempts} × its timeout of ${humanDuration(silence)}; ${setting})`
+        : isSilence(error)
+          ? `${url.host} stayed silent for ${humanDuration(silence)} (its timeout; ${setting})`
+          : e.message || e.code || String(error);
       const hint = url.protocol === 'https:' && socketClosed(error) && !options.tls?.get(url.host.toLowerCase())?.cert ? MTLS_HINT : '';
       throw fail(`${method} ${url}: ${reason}${hint}`, where, error);
     }

@@ -35,8 +35,10 @@ export interface BaseDispatcherOptions {
   common?: TlsProfile;
   /** TLS for one host (`host` or `host:port`, lower case), merged over {@link common}. */
   perHost?: ReadonlyMap<string, TlsProfile>;
-  headersTimeoutMs: number;
-  bodyTimeoutMs: number;
+  /** How long connecting (the TLS handshake included), the headers, or a pause in a body may take. */
+  timeoutMs: number;
+  /** {@link timeoutMs} for one host (`host` or `host:port`, lower case). */
+  timeoutByHost?: ReadonlyMap<string, number>;
   /** Default: the process environment, as curl and docker read it. */
   proxy?: ProxySettings;
   /** Default: the host name itself, resolved by DNS. */
@@ -97,7 +99,8 @@ class RoutingDispatcher extends Dispatcher {
 
   #agentFor(host: string): Dispatcher {
     const own = this.#options.perHost?.get(host.toLowerCase());
-    const key = own ? host.toLowerCase() : '';
+    const ownTimeout = this.#options.timeoutByHost?.get(host.toLowerCase());
+    const key = own || ownTimeout !== undefined ? host.toLowerCase() : '';
     let agent = this.#agents.get(key);
     if (!agent) {
       const common = this.#options.common ?? {};
@@ -105,12 +108,16 @@ class RoutingDispatcher extends Dispatcher {
         ? { ca: [...(common.ca ?? []), ...(own.ca ?? [])], ...(own.cert ? { cert: own.cert } : {}), ...(own.key ? { key: own.key } : {}) }
         : common;
       const tls = connectOptions(profile);
+      const timeout = ownTimeout ?? this.#options.timeoutMs;
+      // undici cannot abort a connection attempt: only its own connect timeout ends a registry
+      // that accepts TCP and never completes the TLS handshake.
+      const connect = { ...tls, timeout };
       const proxy = this.#options.proxy ?? proxyFromEnv();
       const addressOf = this.#options.addressOf;
       agent = new EnvHttpProxyAgent({
-        headersTimeout: this.#options.headersTimeoutMs,
-        bodyTimeout: this.#options.bodyTimeoutMs,
-        connect: addressOf ? redirectedConnector(buildConnector(tls), addressOf) : tls,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+        connect: addressOf ? redirectedConnector(buildConnector(connect), addressOf) : connect,
         requestTls: tls,
         // Empty strings stop undici from reading the process environment behind our back.
         httpProxy: proxy.httpProxy ?? '',

@@ -4,12 +4,15 @@
  * be read becomes a problem for that host only: the run still reports every marker it can.
  */
 import { readFileSync } from 'node:fs';
+import { parseGoDuration } from '../config/duration.js';
 import type { RegistrySettings } from '../config/function-config.js';
 import { DOCKER_HUB_API_HOST, DOCKER_HUB_REGISTRY, normalizeAuthKey, type TlsProfile } from '../registry/index.js';
 
 export interface TransportSettings {
   tls: Map<string, TlsProfile>;
   concurrency: Map<string, number>;
+  /** Milliseconds a registry may stay silent in one attempt. */
+  timeouts: Map<string, number>;
   /** Registry hosts as written and as API hosts: both are what the client compares. */
   insecure: Set<string>;
   /** API host → why requests to it cannot be made. */
@@ -23,7 +26,7 @@ export function apiHostOf(host: string): string {
 }
 
 export function emptyTransportSettings(): TransportSettings {
-  return { tls: new Map(), concurrency: new Map(), insecure: new Set(), problems: new Map() };
+  return { tls: new Map(), concurrency: new Map(), timeouts: new Map(), insecure: new Set(), problems: new Map() };
 }
 
 /** Adds a TLS profile for a host, merging CAs with what an earlier source gave. */
@@ -45,6 +48,7 @@ export function registrySettings(entries: readonly RegistrySettings[], into = em
       into.insecure.add(host);
     }
     if (entry.concurrency !== undefined) into.concurrency.set(host, entry.concurrency);
+    if (entry.timeout !== undefined) into.timeouts.set(host, Math.max(1, Math.round(parseGoDuration(entry.timeout))));
     if ((entry.certFile === undefined) !== (entry.keyFile === undefined)) {
       into.problems.set(host, `${where}: certFile and keyFile go together (a client certificate needs its key)`);
       return;

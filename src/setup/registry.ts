@@ -52,6 +52,7 @@ export function createRunRegistry(config: FunctionConfig, sources: readonly Sour
     insecureRegistries: [...transport.insecure],
     tls: transport.tls,
     concurrencyByHost: transport.concurrency,
+    timeoutByHost: transport.timeouts,
     proxy: proxyFromEnv(env),
   });
   const offline = options.offline || config.cache.offline === true;

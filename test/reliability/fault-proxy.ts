@@ -5,7 +5,7 @@
  * or send 100 MB without holding 100 MB; this one forwards with pipes and can.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 
 export type Fault =
@@ -164,5 +164,37 @@ export function hugeTagList(repository: string, totalBytes: number): () => Async
       yield Buffer.from(chunk);
     }
     yield Buffer.from(']}');
+  };
+}
+
+export interface SilentServer {
+  /** `127.0.0.1:PORT`, for image references. */
+  host: string;
+  /** Connections accepted so far (TLS probes and handshake checks included). */
+  connections(): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A registry that hangs: it accepts every TCP connection and never sends a byte, not even a TLS
+ * handshake. Below HTTP, so neither the fault proxy nor a real registry can play it.
+ */
+export async function startSilentServer(): Promise<SilentServer> {
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  const server = createNetServer((socket) => {
+    accepted++;
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    connections: () => accepted,
+    stop: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }

@@ -6,11 +6,12 @@
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv, runFn, type FnRun } from '../e2e/run-fn.js';
 import { useRegistryFixture } from '../harness/fixture.js';
 import { pushImage, registryAvailable, type PushedImage } from '../harness/registry.js';
-import { hugeTagList, startFaultProxy, type Fault, type FaultProxy, type FaultRequest } from './fault-proxy.js';
+import { hugeTagList, startFaultProxy, startSilentServer, type Fault, type FaultProxy, type FaultRequest, type SilentServer } from './fault-proxy.js';
 import { krmInput, pinned, writePackage } from './fixtures.js';
 import { expectKrmFailureKeepsInput, expectTreeUnchanged, resultsOf, snapshotTree } from './invariants.js';
 
@@ -22,7 +23,7 @@ const MANIFEST = /\/manifests\//;
 describe.skipIf(!registryAvailable()).concurrent('registry faults: the run ends cleanly and loses nothing', () => {
   const fx = useRegistryFixture({ tempDir: 'aip-faults-' });
   let newest: PushedImage;
-  const proxies: FaultProxy[] = [];
+  const proxies: Array<FaultProxy | SilentServer> = [];
 
   beforeAll(async () => {
     await pushImage(fx.registry, 'team/app', { tags: ['1.0.0', '0.9.0'], kind: 'oci' });
@@ -42,8 +43,8 @@ describe.skipIf(!registryAvailable()).concurrent('registry faults: the run ends 
   let runs = 0;
   const env = (): NodeJS.ProcessEnv => isolatedEnv(join(fx.tempDir, `run-${runs++}`));
 
-  const runKrm = async (proxy: FaultProxy): Promise<{ run: FnRun; input: string }> => {
-    const input = krmInput(proxy.host);
+  const runKrm = async (proxy: { host: string }, functionConfig?: string): Promise<{ run: FnRun; input: string }> => {
+    const input = krmInput(proxy.host, functionConfig);
     return { run: await runFn(input, { env: env() }), input };
   };
 
@@ -152,6 +153,31 @@ describe.skipIf(!registryAvailable()).concurrent('registry faults: the run ends 
         return { kind: 'truncate', afterBytes: 50 };
       });
       await expectBothModesFail(proxy, /manifests\/1\.1\.0/);
+    });
+
+    it('a registry that accepts connections and never answers: the run ends after 4 × its timeout, naming it', async () => {
+      const silent = await startSilentServer();
+      proxies.push(silent);
+      const config = `apiVersion: fn.apply-image-policies.dev/v1alpha1
+kind: ApplyImagePolicies
+spec:
+  registries:
+    - host: ${silent.host}
+      timeout: 1s
+`;
+      const started = performance.now();
+      const krm = await runKrm(silent, config);
+      const ms = performance.now() - started;
+      expectKrmFailureKeepsInput(
+        krm.run,
+        krm.input,
+        new RegExp(`tags/list\\?n=1000: no complete answer from ${silent.host.replace(/\./g, '\\.')} within 4s, retries included`),
+      );
+      // The https probe, then at least two plain-http attempts: undici notices a stall within
+      // [1 s, 2 s], so a retry always starts before the 4 s deadline.
+      expect(silent.connections()).toBeGreaterThanOrEqual(3);
+      // Probe (1 s) + deadline (4 s) + process start; with the default 30 s it would take over 2 minutes.
+      expect(ms).toBeLessThan(12_000);
     });
 
     it('a 503 storm: bounded retries, then the status in the error', async () => {

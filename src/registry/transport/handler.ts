@@ -69,10 +69,12 @@ export function isReplayable(opts: DispatchOptions): boolean {
 export class Downstream {
   readonly controller: Dispatcher.DispatchController;
   #handler: DispatchHandler;
+  /** The upstream attempt in flight, if any. */
   #current: Dispatcher.DispatchController | undefined;
   #aborted = false;
   #reason: Error | null = null;
   #finished = false;
+  readonly #abortSignal = new AbortController();
 
   constructor(handler: DispatchHandler) {
     this.#handler = handler;
@@ -91,7 +93,11 @@ export class Downstream {
         if (self.#aborted) return;
         self.#aborted = true;
         self.#reason = reason;
-        self.#current?.abort(reason);
+        self.#abortSignal.abort(reason);
+        // Between attempts (a backoff, a token fetch, a queue slot) nothing upstream would ever
+        // report the abort: the caller's deadline must end the request now, not after the wait.
+        if (self.#current) self.#current.abort(reason);
+        else self.fail(reason);
       },
       pause() {
         self.#current?.pause();
@@ -107,6 +113,11 @@ export class Downstream {
     return this.#aborted;
   }
 
+  /** Aborted with the caller: for waits between attempts. */
+  get signal(): AbortSignal {
+    return this.#abortSignal.signal;
+  }
+
   /**
    * Sends `opts` once. When `hold(status, headers)` is true the response is buffered and returned
    * instead of reaching the caller; otherwise it streams straight to the caller. Connection errors
@@ -114,15 +125,21 @@ export class Downstream {
    */
   attempt(dispatch: Dispatch, opts: DispatchOptions, hold: (statusCode: number, headers: IncomingHttpHeaders) => boolean): Promise<Outcome> {
     if (this.#aborted) return Promise.resolve({ kind: 'error', error: this.#reason ?? new Error('aborted') });
-    return new Promise<Outcome>((resolve) => {
+    return new Promise<Outcome>((settle) => {
+      let controller: Dispatcher.DispatchController | undefined;
+      const resolve = (outcome: Outcome) => {
+        if (this.#current === controller) this.#current = undefined;
+        settle(outcome);
+      };
       let mode: 'pending' | 'hold' | 'forward' = 'pending';
       let held: HeldResponse | undefined;
       const chunks: Buffer[] = [];
       let size = 0;
       const upstream: DispatchHandler = {
-        onRequestStart: (controller) => {
-          this.#current = controller;
-          if (this.#aborted) controller.abort(this.#reason ?? new Error('aborted'));
+        onRequestStart: (upstreamController) => {
+          controller = upstreamController;
+          this.#current = upstreamController;
+          if (this.#aborted) upstreamController.abort(this.#reason ?? new Error('aborted'));
         },
         onResponseStart: (_c, statusCode, headers, statusMessage) => {
           if (hold(statusCode, headers)) {
@@ -213,6 +230,16 @@ export function bufferedDispatch(dispatch: Dispatch, opts: DispatchOptions, limi
   });
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms`, or at once when `signal` aborts (the timer is cleared, so it holds no process open). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

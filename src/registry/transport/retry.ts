@@ -1,14 +1,18 @@
 /**
- * Retries transient failures, like go-containerregistry's retry transport: 408, 429 and 5xx
- * (except 501, which will never change) and connection-level errors, with exponential backoff and
- * jitter. `Retry-After` wins over the computed delay, capped so a hostile or confused registry
- * cannot park a run for an hour.
+ * Retries transient failures, like go-containerregistry's retry transport: 408, 429, 500, 502,
+ * 503 and 504, and connection-level errors, with exponential backoff and jitter. 501 (Not
+ * Implemented) and 505 (HTTP Version Not Supported) describe what the server can do, not a
+ * passing moment, so asking again cannot help. `Retry-After` wins over the computed delay, capped
+ * so a hostile or confused registry cannot park a run for an hour.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { Downstream, headerValue, isReplayable, sleep, type Interceptor } from './handler.js';
 
+/** Tries per request, the first included (so three retries). */
+export const DEFAULT_MAX_ATTEMPTS = 4;
+
 export interface RetryOptions {
-  /** Total tries including the first. Default 4. */
+  /** Total tries including the first. Default {@link DEFAULT_MAX_ATTEMPTS}. */
   maxAttempts?: number;
   /** First backoff; doubled each time. Default 250 ms. */
   baseDelayMs?: number;
@@ -16,8 +20,8 @@ export interface RetryOptions {
   maxDelayMs?: number;
   /** Largest `Retry-After` honoured; longer waits give up at once. Default 60 s. */
   maxRetryAfterMs?: number;
-  /** Injected for tests. */
-  sleep?: (ms: number) => Promise<void>;
+  /** Injected for tests. The signal aborts with the request: stop waiting then. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   random?: () => number;
   now?: () => number;
 }
@@ -56,7 +60,7 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
 }
 
 export function retryInterceptor(options: RetryOptions = {}): Interceptor {
-  const maxAttempts = Math.max(1, options.maxAttempts ?? 4);
+  const maxAttempts = Math.max(1, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
   const base = options.baseDelayMs ?? 250;
   const maxDelay = options.maxDelayMs ?? 5000;
   const maxRetryAfter = options.maxRetryAfterMs ?? 60_000;
@@ -86,10 +90,10 @@ export function retryInterceptor(options: RetryOptions = {}): Interceptor {
         if (outcome.kind === 'forwarded') return;
         if (outcome.kind === 'error') {
           if (last || down.aborted || !isRetriableError(outcome.error)) return down.fail(outcome.error);
-          await wait(backoff(attempt));
+          await wait(backoff(attempt), down.signal);
           continue;
         }
-        await wait(retryAfter ?? backoff(attempt));
+        await wait(retryAfter ?? backoff(attempt), down.signal);
         if (down.aborted) return down.replay(outcome.response);
       }
     })().catch((error: Error) => down.fail(error));
