@@ -200,6 +200,33 @@ describe.skipIf(!registryAvailable())('registry client against distribution 2.8'
       expect(delays).toEqual(status === 429 ? [2000, 2000] : [75, 150]);
     });
 
+    it('jitters each backoff between half and all of its exponential step, capped at maxDelayMs', async () => {
+      fx.proxy.setIntercept(() => ({ status: 503 }));
+      const repo = parseRepository(`${fx.proxy.host}/jitter/app`);
+      const draws = [0, 1, 0.5];
+      const delays: number[] = [];
+      const sleep = async (ms: number) => void delays.push(ms);
+      const scripted = client({ retry: { baseDelayMs: 100, maxDelayMs: 300, sleep, random: () => draws.shift()! } });
+      await expect(scripted.resolveDigest(repo, 'v')).rejects.toThrow(/503/);
+      // Steps 100, 200, then 300 (400 capped): the lowest, the highest, and the middle of each range.
+      expect(delays).toEqual([50, 200, 225]);
+
+      // With the real Math.random: every delay within its range, and callers do not retry in lockstep.
+      const firstDelays: number[] = [];
+      const bounded = client({ retry: { baseDelayMs: 100, maxDelayMs: 300, sleep } });
+      for (const tag of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) {
+        delays.length = 0;
+        await expect(bounded.resolveDigest(repo, tag)).rejects.toThrow(/503/);
+        expect(delays).toHaveLength(3);
+        [100, 200, 300].forEach((step, i) => {
+          expect(delays[i]).toBeGreaterThanOrEqual(step / 2);
+          expect(delays[i]).toBeLessThanOrEqual(step);
+        });
+        firstDelays.push(delays[0]!);
+      }
+      expect(new Set(firstDelays).size).toBeGreaterThan(1);
+    });
+
     it('gives up after maxAttempts with the last status in the error', async () => {
       await pushImage(fx.registry, 'retry/down', { tags: ['v'] });
       fx.proxy.clear();
