@@ -161,19 +161,22 @@ export function authInterceptor(options: AuthOptions): Interceptor {
     return value;
   };
 
-  const authorization = async (dispatch: Dispatch, origin: string, challenge: Challenge, scope: string | undefined, fresh: boolean) =>
-    remember(await authorizationFor(dispatch, origin, challenge, scope, fresh));
+  /** `scope` is the request's own (it picks the credentials); `tokenScope` is what the token is asked for. */
+  const authorization = async (dispatch: Dispatch, origin: string, challenge: Challenge, scope: string | undefined, tokenScope: string | undefined, fresh: boolean) =>
+    remember(await authorizationFor(dispatch, origin, challenge, scope, tokenScope, fresh));
 
-  const authorizationFor = async (dispatch: Dispatch, origin: string, challenge: Challenge, scope: string | undefined, fresh: boolean) => {
+  const authorizationFor = async (dispatch: Dispatch, origin: string, challenge: Challenge, scope: string | undefined, tokenScope: string | undefined, fresh: boolean) => {
     const cred = await options.credentials(origin, scope);
     if (challenge.scheme === 'basic') {
       return cred?.username !== undefined && cred.password !== undefined ? basicHeader(cred.username, cred.password) : undefined;
     }
     if (cred?.registryToken) return `Bearer ${cred.registryToken}`;
-    // The challenge's own scope is what this registry wants; ours is the fallback (ggcr does the same).
-    const wanted = challenge.params.scope || scope;
-    return `Bearer ${await token(dispatch, origin, challenge, wanted, cred, fresh)}`;
+    return `Bearer ${await token(dispatch, origin, challenge, tokenScope, cred, fresh)}`;
   };
+
+  // The scope a registry's challenge named for a request scope (`origin scope` → scope), so later
+  // requests for that repository ask for it up front.
+  const askedScopes = new Map<string, string>();
 
   return (dispatch) => (opts, handler) => {
     const down = new Downstream(handler);
@@ -202,7 +205,11 @@ export function authInterceptor(options: AuthOptions): Interceptor {
       };
       try {
         let challenge = challenges.get(origin);
-        let sent: string | undefined = challenge ? await authorization(dispatch, origin, challenge, scope, false) : undefined;
+        const scopeKey = `${origin} ${scope ?? ''}`;
+        // The stored challenge was drawn by some earlier request, perhaps for another repository:
+        // its scope is that repository's, so this request asks for its own.
+        const upFrontScope = askedScopes.get(scopeKey) ?? scope ?? challenge?.params.scope;
+        let sent: string | undefined = challenge ? await authorization(dispatch, origin, challenge, scope, upFrontScope, false) : undefined;
         const withAuth = (value: string | undefined): DispatchOptions => (value ? { ...opts, headers: { ...given, authorization: value } } : opts);
 
         let heldChallenge: Challenge | undefined;
@@ -214,14 +221,19 @@ export function authInterceptor(options: AuthOptions): Interceptor {
         if (heldChallenge) {
           challenges.set(origin, heldChallenge);
           challenge = heldChallenge;
+          if (heldChallenge.params.scope) askedScopes.set(scopeKey, heldChallenge.params.scope);
         }
         if (first.kind !== 'error') seen.add(origin);
         release();
         if (first.kind === 'forwarded') return;
         if (first.kind === 'error') return down.fail(first.error);
 
-        // 401 with a challenge we understand: one more try with fresh credentials.
-        const retry = await authorization(dispatch, origin, challenge!, scope, true);
+        // 401 with a challenge we understand: one more try. The challenge's own scope is what the
+        // registry wants; ours is the fallback (ggcr does the same). A token refused for that very
+        // scope is fetched anew; one for another scope may still come from the cache.
+        const retryScope = challenge!.params.scope || scope;
+        const refused = sent !== undefined && retryScope === upFrontScope;
+        const retry = await authorization(dispatch, origin, challenge!, scope, retryScope, refused);
         if (!retry || (challenge!.scheme === 'basic' && retry === sent)) return down.replay(first.response);
         sent = retry;
         const second = await down.attempt(dispatch, withAuth(sent), () => false);
