@@ -30,12 +30,15 @@ export interface ProxySettings {
  */
 export type AddressOf = (hostname: string) => string;
 
+/** Longest wait for a connection (the TLS handshake included), whatever the timeout. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
 export interface BaseDispatcherOptions {
   /** TLS for every host (e.g. CAs given for the whole run). */
   common?: TlsProfile;
   /** TLS for one host (`host` or `host:port`, lower case), merged over {@link common}. */
   perHost?: ReadonlyMap<string, TlsProfile>;
-  /** How long connecting (the TLS handshake included), the headers, or a pause in a body may take. */
+  /** How long the headers or a pause in a body may take; connecting, this or {@link CONNECT_TIMEOUT_MS}. */
   timeoutMs: number;
   /** {@link timeoutMs} for one host (`host` or `host:port`, lower case). */
   timeoutByHost?: ReadonlyMap<string, number>;
@@ -110,8 +113,9 @@ class RoutingDispatcher extends Dispatcher {
       const tls = connectOptions(profile);
       const timeout = ownTimeout ?? this.#options.timeoutMs;
       // undici cannot abort a connection attempt: only its own connect timeout ends a registry
-      // that accepts TCP and never completes the TLS handshake.
-      const connect = { ...tls, timeout };
+      // that accepts TCP and never completes the TLS handshake. A host that has not answered a
+      // connection in 10 s (undici's default) is unreachable rather than slow: retry it sooner.
+      const connect = { ...tls, timeout: Math.min(CONNECT_TIMEOUT_MS, timeout) };
       const proxy = this.#options.proxy ?? proxyFromEnv();
       const addressOf = this.#options.addressOf;
       agent = new EnvHttpProxyAgent({

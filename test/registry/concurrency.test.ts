@@ -9,15 +9,22 @@ import { registryAvailable, seedRepository } from '../harness/registry.js';
 describe.skipIf(!registryAvailable())('per-registry concurrency cap', () => {
   let inFlight = 0;
   let peak = 0;
+  // Answers are held until this many requests are in flight (or 250 ms pass), so the cap is
+  // reached however slowly a loaded machine sends them; a client over its cap would pass it.
+  let holdUntil = 0;
+  let released: Array<() => void> = [];
   let digests: Map<string, string>;
   const tags = Array.from({ length: 60 }, (_, i) => `t${i}`);
   const fx = useRegistryFixture({
     proxy: {
-      // Holding each answer for a moment makes the overlap observable.
       intercept: async () => {
         inFlight++;
         peak = Math.max(peak, inFlight);
-        await new Promise((r) => setTimeout(r, 15));
+        if (inFlight >= holdUntil) for (const release of released.splice(0)) release();
+        else await new Promise<void>((resolve) => {
+          released.push(resolve);
+          setTimeout(resolve, 250);
+        });
         inFlight--;
         return undefined;
       },
@@ -33,6 +40,7 @@ describe.skipIf(!registryAvailable())('per-registry concurrency cap', () => {
     [16, 16],
   ])('never has more than %i requests in flight to one registry', async (cap, expected) => {
     peak = 0;
+    holdUntil = cap;
     const c = createRegistryClient({ concurrency: cap });
     try {
       const repo = parseRepository(`${fx.proxy.host}/cap/app`);
@@ -46,6 +54,7 @@ describe.skipIf(!registryAvailable())('per-registry concurrency cap', () => {
 
   it('spec.registries[].concurrency caps that registry in a run', async () => {
     peak = 0;
+    holdUntil = 3;
     const config = loadFunctionConfig({
       apiVersion: 'fn.apply-image-policies.dev/v1alpha1',
       kind: 'ApplyImagePolicies',
