@@ -29,6 +29,11 @@ export async function loadFile(path: string, options: { strict?: boolean } = {})
   } catch (error) {
     throw new FileModeError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
+  return parseFile(path, text, options);
+}
+
+/** `loadFile` for text already read. */
+export function parseFile(path: string, text: string, options: { strict?: boolean } = {}): LoadedFile | undefined {
   const stream = parseYamlStream(text);
   if (stream.errors.length > 0) {
     if (!options.strict && !text.includes(MARKER_TOKEN)) return undefined;

@@ -4,7 +4,7 @@ import type { FunctionConfig } from '../config/function-config.js';
 import { collectPolicies, FLUX_IMAGE_GROUP, isFluxImageObject, policyKey, type SourceObject } from '../config/policy-definitions.js';
 import type { WritableSite } from '../resolve/writable-sites.js';
 import { expandPaths } from './discover.js';
-import { loadFile, type LoadedFile } from './load-files.js';
+import { loadFile, parseFile, type LoadedFile } from './load-files.js';
 
 const isPolicySource = (s: SourceObject): boolean =>
   isFluxImageObject(s.object, 'ImagePolicy') ||
@@ -49,8 +49,9 @@ export async function gatherPolicySources(
 async function fluxObjectsIn(path: string): Promise<SourceObject[]> {
   try {
     // Parsing every YAML file of a large repository costs more than reading it; most have no Flux objects.
-    if (!(await readFile(path, 'utf8')).includes(FLUX_IMAGE_GROUP)) return [];
-    return (await loadFile(path))?.objects.filter(isPolicySource) ?? [];
+    const text = await readFile(path, 'utf8');
+    if (!text.includes(FLUX_IMAGE_GROUP)) return [];
+    return parseFile(path, text)?.objects.filter(isPolicySource) ?? [];
   } catch {
     return [];
   }
