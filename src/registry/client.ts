@@ -19,8 +19,6 @@ import { authInterceptor } from './transport/auth.js';
 import { concurrencyInterceptor } from './transport/concurrency.js';
 import { countingInterceptor, type RequestCounter } from './transport/count.js';
 import { headerValue, headerValues, nextLink } from './http-headers.js';
-
-export { nextLink } from './http-headers.js';
 import { RateLimitTracker, isLow, rateLimitInterceptor } from './transport/rate-limit.js';
 import { redirectInterceptor } from './transport/redirect.js';
 import { DEFAULT_MAX_ATTEMPTS, parseRetryAfter, retryInterceptor, type RetryOptions } from './transport/retry.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseChallenges, pickChallenge } from '../../src/registry/transport/challenge.js';
 import { parseRetryAfter } from '../../src/registry/transport/retry.js';
 import { scopeForRequest } from '../../src/registry/transport/auth.js';
-import { nextLink } from '../../src/registry/client.js';
+import { nextLink } from '../../src/registry/http-headers.js';
 
 describe('WWW-Authenticate parsing', () => {
   it.each([
