@@ -60,7 +60,7 @@ export class ConfigError extends Error {
   }
 }
 
-export const DEFAULT_CONFIG: FunctionConfig = Object.freeze({
+const DEFAULT_CONFIG: FunctionConfig = Object.freeze({
   digestReflectionPolicy: 'Always',
   policies: [],
   images: [],

@@ -42,7 +42,7 @@ export interface SourceObject {
 
 export const FLUX_IMAGE_GROUP = 'image.toolkit.fluxcd.io';
 const FLUX_VERSIONS = new Set(['v1', 'v1beta2', 'v1beta1']);
-export const DEFAULT_INLINE_INTERVAL_MS = 60_000;
+const DEFAULT_INLINE_INTERVAL_MS = 60_000;
 const DEFAULT_ALIAS_POLICY: PolicyChoice = { alphabetical: { order: 'asc' } };
 
 export function policyKey(namespace: string, name: string): string {

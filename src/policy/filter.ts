@@ -44,7 +44,7 @@ export function compileTagFilter(spec: TagFilterSpec | undefined): TagFilter {
 }
 
 /** Flux's ImageRepository default: cosign signature tags are never candidates. */
-export const DEFAULT_EXCLUSION_LIST: readonly string[] = ['^.*\\.sig$'];
+const DEFAULT_EXCLUSION_LIST: readonly string[] = ['^.*\\.sig$'];
 
 export interface ExclusionFilter {
   /** Drops every tag that any exclusion pattern matches anywhere. */
