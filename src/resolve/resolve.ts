@@ -57,7 +57,9 @@ export async function resolveSites(
       );
       continue;
     }
-    byPolicy.set(key, [...(byPolicy.get(key) ?? []), site]);
+    const group = byPolicy.get(key);
+    if (group) group.push(site);
+    else byPolicy.set(key, [site]);
   }
 
   // Build every used policy before any registry call, so a bad range or regex costs nothing.
