@@ -14,6 +14,7 @@ import type { Dispatcher } from 'undici';
 import { createBaseDispatcher, type AddressOf, type ProxySettings, type TlsProfile } from './dispatcher.js';
 import { AuthError, RegistryError, describeErrorBody, redact, statusText } from './errors.js';
 import { anonymousKeychain } from './keychain.js';
+import { pullScope } from './name.js';
 import { SchemeResolver, hostnameOf, isLoopbackHost } from './scheme.js';
 import { authInterceptor } from './transport/auth.js';
 import { concurrencyInterceptor } from './transport/concurrency.js';
@@ -396,7 +397,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     }
     const base = await baseUrl(repo);
     const url = new URL(`${base}${pathAndQuery}`);
-    const res = await send(repo, 'GET', url, { accept: opts.accept ?? 'application/json', maxBytes: opts.maxBytes ?? MAX_BYTES.json, scope: `repository:${repo.repository}:pull` });
+    const res = await send(repo, 'GET', url, { accept: opts.accept ?? 'application/json', maxBytes: opts.maxBytes ?? MAX_BYTES.json, scope: pullScope(repo) });
     let body: unknown;
     try {
       body = res.body.length === 0 ? undefined : JSON.parse(res.body.toString('utf8'));
