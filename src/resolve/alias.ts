@@ -55,12 +55,12 @@ export async function resolveAlias(request: AliasRequest): Promise<{ tag: string
   const target = await registry.resolveDigest(repo, rolling, { mutable: true });
   const candidatesOf = (list: readonly string[]): string[] => policy.rank(list.filter((tag) => tag !== rolling));
 
-  const viaBulk = await searchInBulk(request, target, candidatesOf(tags).length, candidatesOf, notice);
+  let candidates = candidatesOf(tags);
+  const viaBulk = await searchInBulk(request, target, candidates.length, candidatesOf, notice);
   if (viaBulk) return viaBulk.tag === undefined ? notFound(rolling, target, viaBulk.candidates, viaBulk.api) : { tag: viaBulk.tag, digest: target };
 
   const window = Math.max(1, request.window ?? DEFAULT_WINDOW);
   const lookup = (tag: string) => candidateDigest(registry, repo, tag);
-  let candidates = candidatesOf(tags);
   let found = await firstMatch(candidates, lookup, target, window);
   if (found === undefined) {
     // The rolling tag may have moved to a build pushed after the cached list was taken.
