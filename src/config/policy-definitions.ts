@@ -1,6 +1,7 @@
 import type { KrmResult, ResourceRef } from '../krm/results.js';
 import type { PolicyChoice, TagFilterSpec } from '../policy/policer.js';
 import { validatePolicySelection } from '../policy/schema.js';
+import type { SelectionSpec } from '../policy/select.js';
 import { parseGoDuration } from './duration.js';
 import type { DigestReflectionPolicy, FunctionConfig, InlinePolicy } from './function-config.js';
 
@@ -25,7 +26,7 @@ export interface PolicyDefinition {
   name: string;
   /** Repository as written in `spec.image`; what `:name` markers write. */
   image: string;
-  selection: { policy: PolicyChoice; filterTags?: TagFilterSpec; exclusionList?: string[] };
+  selection: SelectionSpec;
   digestReflectionPolicy: DigestReflectionPolicy;
   /** How long a cached tag list may be reused: Flux's scan interval. */
   tagListMaxAgeMs: number;
