@@ -10,7 +10,6 @@ export interface RegistryErrorDetails {
   registry?: string;
   repository?: string;
   status?: number;
-  statusText?: string;
   /** First error code of a distribution error body, e.g. `UNAUTHORIZED`, `NAME_UNKNOWN`. */
   code?: string;
 }
