@@ -16,19 +16,21 @@ export interface TagFilter {
   apply(tags: readonly string[]): FilteredTag[];
 }
 
+/** A syntax error becomes a `PolicyError` worded as Flux words it at that place. */
+function compileOrFail(pattern: string, message: (reason: string) => string): GoRegexp {
+  try {
+    return compileGoRegexp(pattern);
+  } catch (error) {
+    if (error instanceof GoRegexpSyntaxError) throw new PolicyError(message(error.message));
+    throw error;
+  }
+}
+
 /** Flux's RegexFilter; an absent pattern matches everything, like Go's empty regexp. */
 export function compileTagFilter(spec: TagFilterSpec | undefined): TagFilter {
   const pattern = spec?.pattern ?? '';
   const extract = spec?.extract ?? '';
-  let regexp: GoRegexp;
-  try {
-    regexp = compileGoRegexp(pattern);
-  } catch (error) {
-    if (error instanceof GoRegexpSyntaxError) {
-      throw new PolicyError(`invalid regular expression pattern '${pattern}': ${error.message}`);
-    }
-    throw error;
-  }
+  const regexp = compileOrFail(pattern, (reason) => `invalid regular expression pattern '${pattern}': ${reason}`);
   return {
     apply(tags) {
       const byKey = new Map<string, string>();
@@ -54,15 +56,8 @@ export interface ExclusionFilter {
 /** ImageRepository `spec.exclusionList`; empty or missing means the default. */
 export function compileExclusionList(patterns: readonly string[] | undefined): ExclusionFilter {
   const effective = patterns && patterns.length > 0 ? patterns : DEFAULT_EXCLUSION_LIST;
-  const compiled = effective.map((pattern) => {
-    try {
-      return compileGoRegexp(pattern);
-    } catch (error) {
-      if (error instanceof GoRegexpSyntaxError) {
-        throw new PolicyError(`failed to compile regex ${pattern}: ${error.message}`);
-      }
-      throw error;
-    }
-  });
+  const compiled = effective.map((pattern) =>
+    compileOrFail(pattern, (reason) => `failed to compile regex ${pattern}: ${reason}`),
+  );
   return { apply: (tags) => tags.filter((tag) => !compiled.some((regexp) => regexp.test(tag))) };
 }
