@@ -22,7 +22,8 @@ export class AlphabeticalPolicer implements RankingPolicer {
   }
 
   rank(tags: readonly string[]): string[] {
-    return [...new Set(tags)].sort((a, b) => (this.prefers(a, b) ? -1 : this.prefers(b, a) ? 1 : 0));
+    // Preferred first: greatest bytes first for ASC, smallest first for DESC.
+    return [...new Set(tags)].sort(this.order === 'ASC' ? (a, b) => compareBytes(b, a) : compareBytes);
   }
 
   private prefers(candidate: string, current: string): boolean {
