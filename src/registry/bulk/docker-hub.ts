@@ -3,7 +3,7 @@ import { asArray, asObject, collectPages, namesAt } from './pages.js';
 import type { BulkTagSource, JsonGetter } from './types.js';
 
 const API = 'Docker Hub tags API';
-export const DOCKER_HUB_WEB_API_HOST = 'hub.docker.com';
+const DOCKER_HUB_WEB_API_HOST = 'hub.docker.com';
 
 /**
  * Docker Hub's web API lists tags with their digests, 100 per page: a repository of N tags costs

@@ -1,6 +1,6 @@
 import { headerValues, nextLink } from '../http-headers.js';
-import type { ImageRepository } from '../types.js';
-import { BulkApiError, type BulkJsonResponse, type JsonGetter } from './types.js';
+import type { ImageRepository, JsonResponse } from '../types.js';
+import { BulkApiError, type JsonGetter } from './types.js';
 
 /** A vendor paginator that never ends must not spend the run's request budget. */
 const MAX_PAGES = 200;
@@ -20,7 +20,7 @@ export async function collectPages<T>(
   repo: ImageRepository,
   api: string,
   firstPath: string,
-  readPage: (response: BulkJsonResponse) => Page<T>,
+  readPage: (response: JsonResponse) => Page<T>,
 ): Promise<T[]> {
   const items: T[] = [];
   const visited = new Set<string>();
@@ -39,7 +39,7 @@ export async function collectPages<T>(
 }
 
 /** The `rel="next"` target of a `Link` header (GCR, ACR), or undefined. */
-export function linkNext(response: BulkJsonResponse): string | undefined {
+export function linkNext(response: JsonResponse): string | undefined {
   return nextLink(headerValues(response.headers, 'link'));
 }
 

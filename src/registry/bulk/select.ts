@@ -18,7 +18,7 @@ export function vendorOfRegistry(registry: string): BulkVendor | undefined {
   return undefined;
 }
 
-export function bulkTagSource(vendor: BulkVendor, http: JsonGetter): BulkTagSource {
+function bulkTagSource(vendor: BulkVendor, http: JsonGetter): BulkTagSource {
   switch (vendor) {
     case 'google':
       return googleTagSource(http);

@@ -1,20 +1,11 @@
-import type { ImageRepository } from '../types.js';
-
-/** The answer of a JSON GET: status and headers as sent, the body parsed. */
-export interface BulkJsonResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: unknown;
-}
+import type { ImageRepository, RegistryClient } from '../types.js';
 
 /**
  * The one capability vendor adapters need: a JSON GET on a repository's API host, with the same
- * auth, retries and caps as the distribution calls. The registry client handle provides it as
+ * auth, retries and caps as the distribution calls. The registry client provides it as
  * `getJson`; adapters depend on this shape only, so any client (or a test's) can serve them.
  */
-export interface JsonGetter {
-  getJson(repo: ImageRepository, pathAndQuery: string): Promise<BulkJsonResponse>;
-}
+export type JsonGetter = Pick<RegistryClient, 'getJson'>;
 
 /**
  * A vendor API that answers "which tags point at this digest" without one HEAD per tag.
