@@ -1,6 +1,5 @@
 import { readFile, realpath } from 'node:fs/promises';
 import { ConfigError, loadFunctionConfig, type FunctionConfig } from '../config/function-config.js';
-import { collectPolicies } from '../config/policy-definitions.js';
 import { formatResult, type KrmResult } from '../krm/results.js';
 import { parseYamlStream } from '../markers/yaml-stream.js';
 import { resolveSites } from '../resolve/resolve.js';
@@ -56,8 +55,8 @@ export async function runFileMode(options: FileModeOptions): Promise<number> {
     const ignoredMarkers: KrmResult[] = [];
     const writable = files.flatMap((file) => sitesOf(file, rules, ignoredMarkers));
     summary.sites = writable.length;
-    const policySources = await gatherPolicySources(files, options.policyPaths, writable, config);
-    const { policies, problems } = collectPolicies(policySources, config);
+    const { sources: policySources, collection } = await gatherPolicySources(files, options.policyPaths, writable, config);
+    const { policies, problems } = collection;
     if (problems.length > 0) return finish(2, [...ignoredMarkers, ...problems]);
     // Rules that matched nothing are normal here: pre-commit passes only the changed files.
     const ruleErrors = imageRuleProblems(rules, policies, writable);

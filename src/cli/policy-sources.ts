@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import type { FunctionConfig } from '../config/function-config.js';
-import { collectPolicies, FLUX_IMAGE_GROUP, isFluxImageObject, policyKey, type SourceObject } from '../config/policy-definitions.js';
+import { collectPolicies, FLUX_IMAGE_GROUP, isFluxImageObject, policyKey, type PolicyCollection, type SourceObject } from '../config/policy-definitions.js';
 import type { WritableSite } from '../resolve/writable-sites.js';
 import { expandPaths } from './discover.js';
 import { loadFile, parseFile, type LoadedFile } from './load-files.js';
@@ -14,14 +14,14 @@ const isPolicySource = (s: SourceObject): boolean =>
 /**
  * pre-commit passes only changed files, so the ImagePolicy a marker names often lives elsewhere:
  * look in the files given, in `--policies`, then, only for policies still missing, in the YAML
- * files under the current directory.
+ * files under the current directory. Returns the sources with the policies collected from them.
  */
 export async function gatherPolicySources(
   files: readonly LoadedFile[],
   policyPaths: readonly string[],
   writable: readonly WritableSite[],
   config: FunctionConfig,
-): Promise<SourceObject[]> {
+): Promise<{ sources: SourceObject[]; collection: PolicyCollection }> {
   const seen = new Set(files.map((f) => resolvePath(f.path)));
   const sources = files.flatMap((f) => f.objects);
   for (const path of await expandPaths(policyPaths)) {
@@ -31,18 +31,19 @@ export async function gatherPolicySources(
     if (file) sources.push(...file.objects.filter(isPolicySource));
   }
 
-  const defined = new Set(collectPolicies(sources, config).policies.keys());
+  const collection = collectPolicies(sources, config);
   const missing = new Set(
-    writable.map((w) => policyKey(w.site.policy.namespace, w.site.policy.name)).filter((key) => !defined.has(key)),
+    writable.map((w) => policyKey(w.site.policy.namespace, w.site.policy.name)).filter((key) => !collection.policies.has(key)),
   );
-  if (missing.size === 0) return sources;
+  if (missing.size === 0) return { sources, collection };
   const searched: SourceObject[] = [];
   for (const path of await expandPaths(['.'])) {
     if (seen.has(resolvePath(path))) continue;
     searched.push(...(await fluxObjectsIn(path)));
   }
   // Keep only what the missing policies need: other overlays may define unrelated objects twice.
-  return [...sources, ...pickDefinitions(searched, missing)];
+  const all = [...sources, ...pickDefinitions(searched, missing)];
+  return { sources: all, collection: collectPolicies(all, config) };
 }
 
 /** An unrelated or broken file elsewhere in the tree is not this run's business: skip it. */
