@@ -1,7 +1,7 @@
 import { isMap, isNode, isScalar, isSeq, type CST, type Document, type YAMLMap, type YAMLSeq } from 'yaml';
 import { prepareEntriesForMarkerScan } from '../markers/find.js';
 import { parseYamlStream, type YamlStream } from '../markers/yaml-stream.js';
-import type { KrmResult, ResourceRef } from './results.js';
+import { resourceRefOf, type KrmResult, type ResourceRef } from './results.js';
 import { renderResults } from './render.js';
 
 export class ResourceListError extends Error {
@@ -79,12 +79,7 @@ export function parseResourceList(text: string): ParsedResourceList {
       const object = node.toJSON() as Record<string, unknown>;
       const metadata = (object.metadata ?? {}) as Record<string, unknown>;
       const annotations = (metadata.annotations ?? {}) as Record<string, unknown>;
-      const resourceRef: ResourceRef = {
-        ...(typeof object.apiVersion === 'string' ? { apiVersion: object.apiVersion } : {}),
-        ...(typeof object.kind === 'string' ? { kind: object.kind } : {}),
-        ...(typeof metadata.name === 'string' ? { name: metadata.name } : {}),
-        ...(typeof metadata.namespace === 'string' ? { namespace: metadata.namespace } : {}),
-      };
+      const resourceRef = resourceRefOf(object);
       const path = firstString(annotations, PATH_ANNOTATIONS);
       const fileIndex = firstString(annotations, INDEX_ANNOTATIONS);
       const file = path ? { path, ...(fileIndex && /^\d+$/.test(fileIndex) ? { index: Number(fileIndex) } : {}) } : undefined;

@@ -12,6 +12,17 @@ export interface ResourceRef {
   namespace?: string;
 }
 
+/** The fields of an object's apiVersion, kind and metadata that are strings. */
+export function resourceRefOf(object: Record<string, unknown>): ResourceRef {
+  const metadata = (object.metadata ?? {}) as Record<string, unknown>;
+  return {
+    ...(typeof object.apiVersion === 'string' ? { apiVersion: object.apiVersion } : {}),
+    ...(typeof object.kind === 'string' ? { kind: object.kind } : {}),
+    ...(typeof metadata.name === 'string' ? { name: metadata.name } : {}),
+    ...(typeof metadata.namespace === 'string' ? { namespace: metadata.namespace } : {}),
+  };
+}
+
 export interface KrmResult {
   message: string;
   severity: Severity;

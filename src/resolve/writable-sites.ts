@@ -5,6 +5,9 @@ import { writeScalar } from '../markers/write.js';
 import type { SiteUpdate } from './resolve.js';
 import type { PolicySite } from './sites.js';
 
+// file-mode imports it from here; it lives with ResourceRef in krm/results, which ResourceList items use too.
+export { resourceRefOf } from '../krm/results.js';
+
 /** A site together with the scalar that holds its value, so an update can be written back. */
 export interface WritableSite {
   site: PolicySite;
@@ -64,14 +67,4 @@ export function applyUpdates(writable: readonly WritableSite[], updates: readonl
     writeScalar(field, update.value);
     field.scalar.value = update.value;
   }
-}
-
-export function resourceRefOf(object: Record<string, unknown>): ResourceRef {
-  const metadata = (object.metadata ?? {}) as Record<string, unknown>;
-  return {
-    ...(typeof object.apiVersion === 'string' ? { apiVersion: object.apiVersion } : {}),
-    ...(typeof object.kind === 'string' ? { kind: object.kind } : {}),
-    ...(typeof metadata.name === 'string' ? { name: metadata.name } : {}),
-    ...(typeof metadata.namespace === 'string' ? { namespace: metadata.namespace } : {}),
-  };
 }
