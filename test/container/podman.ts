@@ -74,11 +74,6 @@ export function which(command: string, path = process.env.PATH ?? ''): string | 
 
 let availability: { ok: boolean; reason: string } | undefined;
 
-/** podman and runc are installed and podman answers with our configuration. */
-export function podmanAvailable(): boolean {
-  return checkPodman().ok;
-}
-
 function checkPodman(): { ok: boolean; reason: string } {
   if (availability) return availability;
   const missing = ['podman', 'runc', 'flock'].filter((c) => !which(c, `${process.env.PATH ?? ''}${delimiter}/usr/sbin${delimiter}/sbin`));
@@ -133,10 +128,6 @@ let building: Promise<BuildTimings> | undefined;
  * Builds localhost/node-base:20 and the function image from this working tree, once per process;
  * the scripts skip work whose inputs are unchanged and serialise parallel test processes.
  */
-export function ensureFunctionImage(): Promise<string> {
-  return ensureFunctionImageTimed().then((b) => b.image);
-}
-
 export function ensureFunctionImageTimed(): Promise<BuildTimings> {
   building ??= (async () => {
     const started = performance.now();
