@@ -65,6 +65,5 @@ export function applyUpdates(writable: readonly WritableSite[], updates: readonl
     const field = fieldOf.get(update.site);
     if (!field) throw new Error(`internal: no field for ${update.site.where.fieldPath}`);
     writeScalar(field, update.value);
-    field.scalar.value = update.value;
   }
 }
