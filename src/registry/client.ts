@@ -12,7 +12,7 @@ import { isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import { createBaseDispatcher, type AddressOf, type ProxySettings, type TlsProfile } from './dispatcher.js';
-import { AuthError, RegistryError, describeErrorBody, redact, statusText } from './errors.js';
+import { AuthError, RegistryError, describeErrorBody, redact, someCause, statusText } from './errors.js';
 import { anonymousKeychain } from './keychain.js';
 import { pullScope } from './name.js';
 import { SchemeResolver, hostnameOf, isLoopbackHost } from './scheme.js';
@@ -132,13 +132,11 @@ function humanDuration(ms: number): string {
 }
 
 function isDeadline(error: unknown): boolean {
-  for (let e: any = error; e; e = e.cause) if (e.name === 'TimeoutError') return true;
-  return false;
+  return someCause(error, (e) => e.name === 'TimeoutError');
 }
 
 function isSilence(error: unknown): boolean {
-  for (let e: any = error; e; e = e.cause) if (e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT') return true;
-  return false;
+  return someCause(error, (e) => e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT');
 }
 
 function humanSeconds(seconds: number): string {
@@ -151,16 +149,14 @@ function humanSeconds(seconds: number): string {
 const CERT_ERROR = /^(?:CERT_|ERR_TLS_CERT|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(?:VERIFY|GET_ISSUER))/;
 
 function isCertificateError(error: unknown): boolean {
-  for (let e: any = error; e; e = e.cause) if (typeof e.code === 'string' && CERT_ERROR.test(e.code)) return true;
-  return false;
+  return someCause(error, (e) => typeof e.code === 'string' && CERT_ERROR.test(e.code));
 }
 
 const MTLS_HINT =
   ' (the registry closed the TLS connection; if it requires a client certificate, set certFile and keyFile for it in spec.registries[], or tls.crt and tls.key in the ImageRepository certSecretRef Secret)';
 
 function socketClosed(error: unknown): boolean {
-  for (let e: any = error; e; e = e.cause) if (e.code === 'UND_ERR_SOCKET' || e.code === 'ECONNRESET') return true;
-  return false;
+  return someCause(error, (e) => e.code === 'UND_ERR_SOCKET' || e.code === 'ECONNRESET');
 }
 
 /** Whether a TLS handshake with `host` completes, whatever happens after it. Certificates are not judged here. */

@@ -34,6 +34,12 @@ export class RegistryError extends Error {
   }
 }
 
+/** Whether `error` or an error in its `cause` chain passes `test` (undici wraps socket errors). */
+export function someCause(error: unknown, test: (e: { name?: unknown; code?: unknown }) => boolean): boolean {
+  for (let e: any = error; e; e = e.cause) if (test(e)) return true;
+  return false;
+}
+
 /** Failure to obtain a bearer token from the realm a registry pointed at. */
 export class AuthError extends Error {
   override name = 'AuthError';

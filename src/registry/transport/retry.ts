@@ -6,6 +6,7 @@
  * so a hostile or confused registry cannot park a run for an hour.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { someCause } from '../errors.js';
 import { Downstream, headerValue, isReplayable, sleep, type Interceptor } from './handler.js';
 
 /** Tries per request, the first included (so three retries). */
@@ -44,10 +45,7 @@ const RETRY_CODES = new Set([
 ]);
 
 export function isRetriableError(error: unknown): boolean {
-  for (let e: any = error; e; e = e.cause) {
-    if (typeof e.code === 'string' && RETRY_CODES.has(e.code)) return true;
-  }
-  return false;
+  return someCause(error, (e) => typeof e.code === 'string' && RETRY_CODES.has(e.code));
 }
 
 /** Milliseconds from a `Retry-After` header (delta-seconds or HTTP-date), or undefined. */
