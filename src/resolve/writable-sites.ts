@@ -19,15 +19,11 @@ export interface NodeContext {
   file?: { path: string; index?: number };
 }
 
-/** Every `$imagepolicy` marker below a node (a ResourceList item or a file's document). */
-export function markerSites(node: unknown, context: NodeContext): WritableSite[] {
-  return scanMarkerSites(node, context).sites;
-}
-
 /**
- * The sites, plus a warning for each comment that mentions `$imagepolicy` but
- * that Flux would ignore (a marker above a key, broken JSON): silently skipping
- * it would leave the user believing the field is managed.
+ * Every `$imagepolicy` marker below a node (a ResourceList item or a file's document), plus a
+ * warning for each comment that mentions `$imagepolicy` but that Flux would ignore (a marker
+ * above a key, broken JSON): silently skipping it would leave the user believing the field is
+ * managed.
  */
 export function scanMarkerSites(node: unknown, context: NodeContext): { sites: WritableSite[]; warnings: KrmResult[] } {
   const scan = scanMarkers(node);

@@ -6,7 +6,7 @@ import { loadFunctionConfig, type FunctionConfig } from '../../src/config/functi
 import { collectPolicies } from '../../src/config/policy-definitions.js';
 import { parseYamlStream } from '../../src/markers/yaml-stream.js';
 import { compileImageRules, imageFieldSites, imageRuleProblems, parseFieldPath, unusedImageRules } from '../../src/resolve/image-fields.js';
-import { markerSites } from '../../src/resolve/writable-sites.js';
+import { scanMarkerSites } from '../../src/resolve/writable-sites.js';
 
 function config(spec: Record<string, unknown>): FunctionConfig {
   return loadFunctionConfig({ apiVersion: 'fn.apply-image-policies.dev/v1alpha1', kind: 'ApplyImagePolicies', spec });
@@ -22,7 +22,7 @@ function sitesFor(text: string, spec: Record<string, unknown>) {
   const { rules, problems } = compileImageRules(config(spec));
   expect(problems).toEqual([]);
   const { node, object } = objectOf(text);
-  const marked = markerSites(node, {});
+  const marked = scanMarkerSites(node, {}).sites;
   return { marked, images: imageFieldSites(node, object, {}, rules, marked), rules };
 }
 
