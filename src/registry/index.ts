@@ -19,13 +19,5 @@ export {
   parseAuthConfig,
   type AuthConfig,
 } from './keychain.js';
-export {
-  DOCKER_HUB_API_HOST,
-  DOCKER_HUB_AUTH_KEY,
-  DOCKER_HUB_REGISTRY,
-  InvalidReferenceError,
-  parseReference,
-  parseRepository,
-  type ImageReference,
-} from './name.js';
+export { InvalidReferenceError, parseReference, parseRepository, registryApiHost, type ImageReference } from './name.js';
 export { isLocalRegistry } from './scheme.js';

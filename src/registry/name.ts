@@ -11,6 +11,11 @@ export const DOCKER_HUB_API_HOST = 'registry-1.docker.io';
 /** The key `docker login` writes Docker Hub credentials under in config.json. */
 export const DOCKER_HUB_AUTH_KEY = 'https://index.docker.io/v1/';
 
+/** The host a canonical registry's API is served from: Docker Hub's is not `index.docker.io`. */
+export function registryApiHost(registry: string): string {
+  return registry === DOCKER_HUB_REGISTRY ? DOCKER_HUB_API_HOST : registry;
+}
+
 export class InvalidReferenceError extends Error {
   override name = 'InvalidReferenceError';
   constructor(
@@ -104,7 +109,7 @@ function splitName(written: string, name: string): ImageRepository {
   return {
     written: name,
     registry,
-    apiHost: registry === DOCKER_HUB_REGISTRY ? DOCKER_HUB_API_HOST : registry,
+    apiHost: registryApiHost(registry),
     repository: path,
   };
 }

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parseGoDuration } from '../config/duration.js';
 import type { RegistrySettings } from '../config/function-config.js';
-import { DOCKER_HUB_API_HOST, DOCKER_HUB_REGISTRY, normalizeAuthKey, type TlsProfile } from '../registry/index.js';
+import { normalizeAuthKey, registryApiHost, type TlsProfile } from '../registry/index.js';
 
 export interface TransportSettings {
   tls: Map<string, TlsProfile>;
@@ -17,12 +17,6 @@ export interface TransportSettings {
   insecure: Set<string>;
   /** API host → why requests to it cannot be made. */
   problems: Map<string, string>;
-}
-
-/** The host requests for a registry go to: `docker.io` and its aliases mean Docker Hub's API host. */
-export function apiHostOf(host: string): string {
-  const normalized = normalizeAuthKey(host);
-  return normalized === DOCKER_HUB_REGISTRY ? DOCKER_HUB_API_HOST : normalized;
 }
 
 export function emptyTransportSettings(): TransportSettings {
@@ -41,7 +35,8 @@ export function addTls(settings: TransportSettings, host: string, profile: TlsPr
 
 export function registrySettings(entries: readonly RegistrySettings[], into = emptyTransportSettings()): TransportSettings {
   entries.forEach((entry, index) => {
-    const host = apiHostOf(entry.host);
+    // `docker.io` and its aliases mean Docker Hub, whose API is served from another host.
+    const host = registryApiHost(normalizeAuthKey(entry.host));
     const where = `functionConfig spec.registries[${index}] (${entry.host})`;
     if (entry.insecure) {
       into.insecure.add(entry.host.toLowerCase());
