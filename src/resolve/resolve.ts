@@ -3,10 +3,9 @@ import { originFields, policyKey } from '../config/policy-definitions.js';
 import { hasErrors, type KrmResult } from '../krm/results.js';
 import { markerValue } from '../markers/write.js';
 import { preparePolicy, type PreparedPolicy } from '../policy/select.js';
-import { parseRepository } from '../registry/name.js';
+import { parseReference, parseRepository, type ImageReference } from '../registry/name.js';
 import type { ImageRepository } from '../registry/types.js';
 import { resolveAlias } from './alias.js';
-import { splitPinnedImage } from './image-value.js';
 import { siteResult, type PolicySite } from './sites.js';
 
 /**
@@ -162,10 +161,19 @@ async function digestForSite(
   if (site.suffix === 'tag' || site.suffix === 'name') return undefined;
   if (definition.digestReflectionPolicy === 'Never') return undefined;
   if (definition.digestReflectionPolicy === 'IfNotPresent' && site.suffix === undefined) {
-    const current = splitPinnedImage(site.current);
-    if (current.tag === outcome.tag && current.image === (site.image ?? definition.image) && current.digest) return current.digest;
+    const current = referenceIn(site.current);
+    if (current?.tag === outcome.tag && current.repository.written === (site.image ?? definition.image) && current.digest) return current.digest;
   }
   return lookup();
+}
+
+/** The field's current `image:tag@digest`; a value that is no valid reference has no digest worth keeping. */
+function referenceIn(value: string): ImageReference | undefined {
+  try {
+    return parseReference(value);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Something the user should know that does not stop the run, e.g. a vendor API fell back to HEADs. */
