@@ -12,7 +12,7 @@ import { isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import { createBaseDispatcher, type AddressOf, type ProxySettings, type TlsProfile } from './dispatcher.js';
-import { AuthError, RegistryError, describeErrorBody, redact, someCause, statusText } from './errors.js';
+import { AuthError, RegistryError, describeErrorBody, redact, someCause, statusText, type RegistryErrorDetails } from './errors.js';
 import { anonymousKeychain } from './keychain.js';
 import { pullScope } from './name.js';
 import { SchemeResolver, hostnameOf, isLoopbackHost } from './scheme.js';
@@ -269,8 +269,16 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     },
   });
 
-  const fail = (message: string, details: ConstructorParameters<typeof RegistryError>[1], cause?: unknown): RegistryError =>
+  const fail = (message: string, details: RegistryErrorDetails, cause?: unknown): RegistryError =>
     new RegistryError(redact(message, [...secrets]), details, cause === undefined ? undefined : { cause });
+  /** Which request an error is about. */
+  const requestOf = (repo: ImageRepository, method: string, url: URL, status?: number): RegistryErrorDetails => ({
+    method,
+    url: url.toString(),
+    registry: repo.registry,
+    repository: repo.repository,
+    ...(status === undefined ? {} : { status }),
+  });
 
   interface SendOptions {
     accept: string;
@@ -279,7 +287,6 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     headers?: Record<string, string>;
   }
   const send = async (repo: ImageRepository, method: 'GET' | 'HEAD', url: URL, { accept, maxBytes, scope, headers }: SendOptions): Promise<Response> => {
-    const where = { method, url: url.toString(), registry: repo.registry, repository: repo.repository };
     const silence = timeoutFor(url.host);
     const deadline = deadlineFor(url.host);
     try {
@@ -306,7 +313,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
           ? `${url.host} stayed silent for ${humanDuration(silence)} (its timeout; ${setting})`
           : e.message || e.code || String(error);
       const hint = url.protocol === 'https:' && socketClosed(error) && !options.tls?.get(url.host.toLowerCase())?.cert ? MTLS_HINT : '';
-      throw fail(`${method} ${url}: ${reason}${hint}`, where, error);
+      throw fail(`${method} ${url}: ${reason}${hint}`, requestOf(repo, method, url), error);
     }
   };
 
@@ -326,11 +333,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     const { summary, code } = describeErrorBody(res.body);
     const text = `${res.status} ${statusText(res.status)}`.trim();
     return fail(`${method} ${url}: ${text}${summary ? ` (${summary})` : ''}${rateLimitExplanation(url, res)}`, {
-      method,
-      url: url.toString(),
-      registry: repo.registry,
-      repository: repo.repository,
-      status: res.status,
+      ...requestOf(repo, method, url, res.status),
       ...(code ? { code } : {}),
     });
   };
@@ -353,17 +356,17 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       try {
         parsed = JSON.parse(res.body.toString('utf8'));
       } catch {
-        throw fail(`GET ${url}: the tag list is not JSON`, { method: 'GET', url: url.toString(), registry: repo.registry, repository: repo.repository, status: res.status });
+        throw fail(`GET ${url}: the tag list is not JSON`, requestOf(repo, 'GET', url, res.status));
       }
       const list = parsed.tags ?? [];
       if (!Array.isArray(list) || !list.every((t): t is string => typeof t === 'string')) {
-        throw fail(`GET ${url}: "tags" is not a list of strings`, { method: 'GET', url: url.toString(), registry: repo.registry, repository: repo.repository });
+        throw fail(`GET ${url}: "tags" is not a list of strings`, requestOf(repo, 'GET', url));
       }
       for (const t of list) tags.add(t);
       const link = nextLink(headerValues(res.headers, 'link'));
       if (link === undefined) return [...tags];
       const next = new URL(link, url);
-      const where = { method: 'GET', url: url.toString(), registry: repo.registry, repository: repo.repository };
+      const where = requestOf(repo, 'GET', url);
       // Following a Link elsewhere would send our credentials-bearing client to a host the user never named.
       if (next.origin !== origin) throw fail(`GET ${url}: the next-page Link points to ${next.origin}, not ${origin}`, where);
       if (visited.has(next.toString())) throw fail(`GET ${url}: the next-page Link loops back to ${next}`, where);
@@ -399,7 +402,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       body = res.body.length === 0 ? undefined : JSON.parse(res.body.toString('utf8'));
     } catch {
       if (res.status >= 200 && res.status < 300) {
-        throw fail(`GET ${url}: the response is not JSON`, { method: 'GET', url: url.toString(), registry: repo.registry, repository: repo.repository, status: res.status });
+        throw fail(`GET ${url}: the response is not JSON`, requestOf(repo, 'GET', url, res.status));
       }
     }
     return { status: res.status, headers: res.headers, body };
