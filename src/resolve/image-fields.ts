@@ -4,12 +4,11 @@
 import { isMap, isScalar, isSeq, type Scalar } from 'yaml';
 import type { FieldSpec, FunctionConfig } from '../config/function-config.js';
 import { policyKey, type PolicyDefinition } from '../config/policy-definitions.js';
-import { formatFieldPath } from '../krm/field-path.js';
 import type { KrmResult } from '../krm/results.js';
 import { scalarText } from '../markers/find.js';
 import { parseReference, parseRepository } from '../registry/name.js';
 import type { ImageRepository } from '../registry/types.js';
-import type { NodeContext, WritableSite } from './writable-sites.js';
+import { siteLocation, type NodeContext, type WritableSite } from './writable-sites.js';
 
 /** One step of a field path: a map key, or every entry of a list (`[]`). */
 type Step = { key: string } | { each: true };
@@ -178,12 +177,7 @@ export function imageFieldSites(
           policy: rule.policy,
           current: value,
           image: written,
-          where: {
-            ...(context.resourceRef ? { resourceRef: context.resourceRef } : {}),
-            fieldPath: formatFieldPath(path),
-            ...(context.file ? { file: context.file } : {}),
-            declaredBy: rule.declaredBy,
-          },
+          where: siteLocation(context, path, rule.declaredBy),
         },
       });
     }

@@ -3,7 +3,7 @@ import type { KrmResult, ResourceRef } from '../krm/results.js';
 import { scanMarkers, type MarkedField } from '../markers/find.js';
 import { writeScalar } from '../markers/write.js';
 import type { SiteUpdate } from './resolve.js';
-import type { PolicySite } from './sites.js';
+import type { PolicySite, SiteLocation } from './sites.js';
 
 // file-mode imports it from here; it lives with ResourceRef in krm/results, which ResourceList items use too.
 export { resourceRefOf } from '../krm/results.js';
@@ -29,7 +29,7 @@ export function scanMarkerSites(node: unknown, context: NodeContext): { sites: W
   const scan = scanMarkers(node);
   const warnings: KrmResult[] = scan.problems.map((problem) => ({
     severity: 'warning',
-    message: `ignored ${problem.comment.replace(/^#+\s*/, '').trim()}: ${problem.problem}`,
+    message: `ignored ${commentText(problem.comment)}: ${problem.problem}`,
     ...(context.resourceRef ? { resourceRef: context.resourceRef } : {}),
     field: { path: formatFieldPath(problem.path) },
     ...(context.file ? { file: context.file } : {}),
@@ -44,14 +44,24 @@ function toWritableSite(field: MarkedField, context: NodeContext): WritableSite 
       policy: { namespace: field.ref.namespace, name: field.ref.name },
       ...(field.ref.suffix ? { suffix: field.ref.suffix } : {}),
       current: field.value,
-      where: {
-        ...(context.resourceRef ? { resourceRef: context.resourceRef } : {}),
-        fieldPath: formatFieldPath(field.path),
-        ...(context.file ? { file: context.file } : {}),
-        declaredBy: `marker ${field.ref.raw.replace(/^#+\s*/, '').trim()}`,
-      },
+      where: siteLocation(context, field.path, `marker ${commentText(field.ref.raw)}`),
     },
   };
+}
+
+/** Where a site is, for its results: the object, the field, the file, and what declared it. */
+export function siteLocation(context: NodeContext, path: readonly (string | number)[], declaredBy: string): SiteLocation {
+  return {
+    ...(context.resourceRef ? { resourceRef: context.resourceRef } : {}),
+    fieldPath: formatFieldPath(path),
+    ...(context.file ? { file: context.file } : {}),
+    declaredBy,
+  };
+}
+
+/** A comment as quoted in messages: without its `#`s and surrounding blanks. */
+function commentText(comment: string): string {
+  return comment.replace(/^#+\s*/, '').trim();
 }
 
 /** Writes resolved values into the CST (and the AST, which prints flow-style input). */
