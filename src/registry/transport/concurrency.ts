@@ -3,7 +3,7 @@
  * HEADs; registries rate-limit (and 2.8 slows down) long before sockets run out, and a cap per
  * origin keeps one slow registry from starving the others.
  */
-import { originOf, type DispatchHandler, type Interceptor } from './handler.js';
+import { forwardingHandler, originOf, type Interceptor } from './handler.js';
 
 export interface ConcurrencyOptions {
   /** Default 16; a function sets it per origin (`spec.registries[].concurrency`). */
@@ -45,11 +45,7 @@ export function concurrencyInterceptor(options: ConcurrencyOptions = {}): Interc
     let semaphore = semaphores.get(origin);
     if (!semaphore) semaphores.set(origin, (semaphore = new Semaphore(sizeFor(origin))));
     void semaphore.acquire().then((release) => {
-      const wrapped: DispatchHandler = {
-        onRequestStart: (c, ctx) => handler.onRequestStart?.(c, ctx),
-        onRequestUpgrade: (c, s, h, socket) => handler.onRequestUpgrade?.(c, s, h, socket),
-        onResponseStart: (c, s, h, m) => handler.onResponseStart?.(c, s, h, m),
-        onResponseData: (c, chunk) => handler.onResponseData?.(c, chunk),
+      const wrapped = forwardingHandler(handler, {
         onResponseEnd: (c, t) => {
           release();
           handler.onResponseEnd?.(c, t);
@@ -58,7 +54,7 @@ export function concurrencyInterceptor(options: ConcurrencyOptions = {}): Interc
           release();
           handler.onResponseError?.(c, e);
         },
-      };
+      });
       try {
         dispatch(opts, wrapped);
       } catch (error) {

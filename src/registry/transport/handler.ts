@@ -48,7 +48,18 @@ export function headersToObject(headers: DispatchOptions['headers']): Record<str
   return out;
 }
 
-
+/** A handler that passes every callback on to `handler`, except those `overrides` replace. */
+export function forwardingHandler(handler: DispatchHandler, overrides: Partial<DispatchHandler>): DispatchHandler {
+  return {
+    onRequestStart: (c, ctx) => handler.onRequestStart?.(c, ctx),
+    onRequestUpgrade: (c, status, headers, socket) => handler.onRequestUpgrade?.(c, status, headers, socket),
+    onResponseStart: (c, status, headers, message) => handler.onResponseStart?.(c, status, headers, message),
+    onResponseData: (c, chunk) => handler.onResponseData?.(c, chunk),
+    onResponseEnd: (c, trailers) => handler.onResponseEnd?.(c, trailers),
+    onResponseError: (c, error) => handler.onResponseError?.(c, error),
+    ...overrides,
+  };
+}
 
 export function originOf(opts: DispatchOptions): string {
   if (!opts.origin) throw new Error('registry transport: request without origin');

@@ -5,7 +5,7 @@
  * headers get the same treatment.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { headerValue, originOf, type DispatchHandler, type Interceptor } from './handler.js';
+import { forwardingHandler, headerValue, originOf, type Interceptor } from './handler.js';
 
 export interface RateLimitState {
   remaining: number;
@@ -68,17 +68,12 @@ export class RateLimitTracker {
 export function rateLimitInterceptor(tracker: RateLimitTracker): Interceptor {
   return (dispatch) => (opts, handler) => {
     const origin = originOf(opts);
-    const observed: DispatchHandler = {
-      onRequestStart: (c, ctx) => handler.onRequestStart?.(c, ctx),
-      onRequestUpgrade: (c, status, headers, socket) => handler.onRequestUpgrade?.(c, status, headers, socket),
+    const observed = forwardingHandler(handler, {
       onResponseStart: (c, status, headers, message) => {
         tracker.observe(origin, headers);
         return handler.onResponseStart?.(c, status, headers, message);
       },
-      onResponseData: (c, chunk) => handler.onResponseData?.(c, chunk),
-      onResponseEnd: (c, trailers) => handler.onResponseEnd?.(c, trailers),
-      onResponseError: (c, error) => handler.onResponseError?.(c, error),
-    };
+    });
     return dispatch(opts, observed);
   };
 }
