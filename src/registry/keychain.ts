@@ -77,7 +77,8 @@ export function authKeyScope(key: string): { host: string; path?: string } {
 
 /** What a credential helper is asked for: Docker Hub's legacy URL, the bare host for the rest. */
 export function helperServerUrl(registry: string): string {
-  return normalizeAuthKey(registry) === DOCKER_HUB_REGISTRY ? DOCKER_HUB_AUTH_KEY : normalizeAuthKey(registry);
+  const host = normalizeAuthKey(registry);
+  return host === DOCKER_HUB_REGISTRY ? DOCKER_HUB_AUTH_KEY : host;
 }
 
 interface AuthEntry {
