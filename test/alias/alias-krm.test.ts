@@ -4,12 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv, resourceList, runFn } from '../e2e/run-fn.js';
 import { useRegistryFixture } from '../harness/fixture.js';
 import { pushImage, registryAvailable, tagExisting, type PushedImage } from '../harness/registry.js';
-
-interface Result {
-  severity: string;
-  message: string;
-  field?: { path: string };
-}
+import { resultsOf } from '../reliability/invariants.js';
 
 const SHA_TAG = `'^sha-[0-9a-f]{7}$'`;
 
@@ -32,10 +27,6 @@ metadata:
 spec:
   containers:
 ${containers}`;
-}
-
-function resultsOf(stdout: string): Result[] {
-  return (parse(stdout) as { results?: Result[] }).results ?? [];
 }
 
 /** Seven hex digits from a number, so decoy SHA tags sort where a test needs them. */

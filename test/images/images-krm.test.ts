@@ -1,16 +1,10 @@
 // The images mode end to end: the built CLI reads a ResourceList without a single comment (as
 // kustomize sends it) and pins image fields against the real registry.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { useRegistryFixture } from '../harness/fixture.js';
 import { pushImage, registryAvailable, type PushedImage } from '../harness/registry.js';
 import { isolatedEnv, resourceList, runFn } from '../e2e/run-fn.js';
-
-interface Result {
-  severity: string;
-  message: string;
-  field?: { path: string };
-}
+import { resultsOf } from '../reliability/invariants.js';
 
 describe.skipIf(!registryAvailable())('images mode against a real registry', () => {
   const fx = useRegistryFixture({ tempDir: 'aip-images-', proxy: true });
@@ -105,7 +99,7 @@ spec:
       .replace(`- image: ${host}/team/worker\n`, `- image: ${host}/team/worker:20240601@${worker.digest}\n`)
       .replace(`image: ${host}/team/worker:20230101`, `image: ${host}/team/worker:20240601@${worker.digest}`);
     expect(run.stdout.slice(0, run.stdout.indexOf('results:'))).toBe(expected);
-    const infos = (parse(run.stdout) as { results: Result[] }).results.filter((r) => r.severity === 'info');
+    const infos = resultsOf(run.stdout).filter((r) => r.severity === 'info');
     expect(infos.map((r) => r.field?.path).sort()).toEqual([
       'spec.jobTemplate.spec.template.spec.containers[0].image',
       'spec.template.spec.containers[0].image',
@@ -122,7 +116,7 @@ spec:
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain(`image: ${host}/team/app:1.1.0@${stable.digest} # {"$imagepolicy": "flux-system:stable"}`);
     expect(run.stdout).toContain(`image: ${host}/team/app:1.2.0@${app.digest}\n`);
-    const infos = (parse(run.stdout) as { results: Result[] }).results.filter((r) => r.severity === 'info');
+    const infos = resultsOf(run.stdout).filter((r) => r.severity === 'info');
     expect(infos.map((r) => r.field?.path).sort()).toEqual(['spec.containers[0].image', 'spec.containers[1].image']);
   });
 
@@ -178,7 +172,7 @@ spec:
       const run = await runFn(resourceList([pod], cfg), { env: env() });
       expect(run.code).toBe(1);
       expect(run.stdout).toContain(`image: ${host}/team/app:1.0.0\n`);
-      const errors = (parse(run.stdout) as { results: Result[] }).results.filter((r) => r.severity === 'error');
+      const errors = resultsOf(run.stdout).filter((r) => r.severity === 'error');
       expect(errors.map((e) => e.message)).toEqual([expect.stringContaining(message)]);
     }
   });
@@ -186,7 +180,7 @@ spec:
   it('warns about a rule that matched no field and still succeeds', async () => {
     const run = await runFn(resourceList([cronJob()], config()), { env: env() });
     expect(run.code, run.stderr).toBe(0);
-    const warnings = (parse(run.stdout) as { results: Result[] }).results.filter((r) => r.severity === 'warning');
+    const warnings = resultsOf(run.stdout).filter((r) => r.severity === 'warning');
     expect(warnings.map((w) => w.message)).toEqual([`functionConfig spec.images[0] (name: ${host}/team/app) matched no image field`]);
   });
 });
