@@ -1,11 +1,12 @@
 // Running the built function through the real kpt, the way users do: `kpt fn eval --exec` and a
 // Kptfile `exec:` mutator under `kpt fn render --allow-exec`. kpt finds `apply-image-policies` on
 // PATH exactly as after `npm install -g`: a bin dir holding a launcher for dist/main.js.
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join, relative } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { CLI, isolatedEnv, requireBuiltCli } from '../e2e/run-fn.js';
 import { requireCommand, run, which, type RunResult } from '../container/podman.js';
+import { filesBelow } from '../harness/files.js';
 
 export const KPT = 'kpt';
 
@@ -60,17 +61,11 @@ export interface FileState {
 /** Every file under `dir` (relative path → content and metadata), for before/after comparisons. */
 export function snapshot(dir: string): Map<string, FileState> {
   const files = new Map<string, FileState>();
-  const walk = (current: string): void => {
-    for (const entry of readdirSync(current, { withFileTypes: true })) {
-      const full = join(current, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else {
-        const info = statSync(full);
-        files.set(relative(dir, full), { text: readFileSync(full, 'utf8'), mode: info.mode, mtimeMs: info.mtimeMs, ino: info.ino });
-      }
-    }
-  };
-  walk(dir);
+  for (const path of filesBelow(dir)) {
+    const full = join(dir, path);
+    const info = statSync(full);
+    files.set(path, { text: readFileSync(full, 'utf8'), mode: info.mode, mtimeMs: info.mtimeMs, ino: info.ino });
+  }
   return files;
 }
 

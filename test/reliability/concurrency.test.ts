@@ -3,11 +3,12 @@
  * over the same tree with the same cache at the same moment. Neither may leave a file half-written,
  * a temp file behind, or a cache entry that does not parse; both must end pinned.
  */
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv, runFn } from '../e2e/run-fn.js';
+import { filesBelow } from '../harness/files.js';
 import { useRegistryFixture } from '../harness/fixture.js';
 import { pushImage, registryAvailable, type PushedImage } from '../harness/registry.js';
 import { deploymentYaml, pinned, policyYaml } from './fixtures.js';
@@ -16,16 +17,7 @@ const WORKLOADS = 12;
 const ROUNDS = 3;
 
 function listFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (at: string): void => {
-    for (const name of readdirSync(at)) {
-      const full = join(at, name);
-      if (statSync(full).isDirectory()) walk(full);
-      else out.push(relative(dir, full));
-    }
-  };
-  walk(dir);
-  return out.sort();
+  return filesBelow(dir).sort();
 }
 
 describe.skipIf(!registryAvailable())('two file-mode runs over the same tree and cache at once', () => {

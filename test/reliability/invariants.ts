@@ -3,11 +3,12 @@
  * and concurrency suites: kpt gets the whole ResourceList back (or nothing at all, with exit 1, so
  * it writes nothing), and file mode leaves every file byte for byte as it was, with no temp file.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { expect } from 'vitest';
 import type { FnRun } from '../e2e/run-fn.js';
+import { filesBelow } from '../harness/files.js';
 
 export interface KrmResultView {
   severity: string;
@@ -53,14 +54,10 @@ export function expectNoEmptyListForNonEmptyInput(run: FnRun): void {
 /** Every file below `dir` with its bytes, relative paths as keys. */
 export function snapshotTree(dir: string): Map<string, Buffer> {
   const files = new Map<string, Buffer>();
-  const walk = (at: string): void => {
-    for (const entry of readdirSync(at, { withFileTypes: true })) {
-      const full = join(at, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.isFile() || statSync(full).isFile()) files.set(relative(dir, full), readFileSync(full));
-    }
-  };
-  walk(dir);
+  for (const path of filesBelow(dir)) {
+    const full = join(dir, path);
+    if (statSync(full).isFile()) files.set(path, readFileSync(full));
+  }
   return files;
 }
 

@@ -7,10 +7,11 @@
  * among the inputs. Some runs face a registry that echoes the Authorization header back in its
  * error body, which is what a badly written registry or proxy does.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fluxPolicy, fluxRepository, isolatedEnv, resourceList, runFn, type FnRun } from '../e2e/run-fn.js';
+import { filesBelow } from '../harness/files.js';
 import { useRegistryFixture } from '../harness/fixture.js';
 import { pushImage, registryAvailable, type PushedImage, type RunningProxy } from '../harness/registry.js';
 
@@ -47,19 +48,9 @@ function expectNoSecret(where: string, text: string): void {
 /** Every regular file below `dir` (the cache, HOME), scanned as text. Returns how many were read. */
 function expectNoSecretInFiles(dir: string): number {
   if (!existsSync(dir)) return 0;
-  let scanned = 0;
-  const walk = (at: string): void => {
-    for (const name of readdirSync(at)) {
-      const full = join(at, name);
-      if (statSync(full).isDirectory()) walk(full);
-      else {
-        scanned++;
-        expectNoSecret(full, readFileSync(full, 'latin1'));
-      }
-    }
-  };
-  walk(dir);
-  return scanned;
+  const files = filesBelow(dir);
+  for (const path of files) expectNoSecret(join(dir, path), readFileSync(join(dir, path), 'latin1'));
+  return files.length;
 }
 
 describe.skipIf(!registryAvailable())('no credential in any output, result, error or cache file', () => {
