@@ -63,7 +63,7 @@ export async function runFileMode(options: FileModeOptions): Promise<number> {
     if (ruleErrors.length > 0) return finish(2, [...ignoredMarkers, ...ruleErrors]);
     if (writable.length === 0) return finish(0, ignoredMarkers);
 
-    registry = createRunRegistry(config, policySources, {
+    registry = createRunRegistry(config, policySources, policies, {
       offline: options.offline,
       ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
     });

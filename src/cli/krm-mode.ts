@@ -21,9 +21,9 @@ export async function runKrmMode(options: { offline: boolean; cacheDir?: string 
   });
   const outcome = await runKrm(input, {
     // The registry stack (undici, TLS, keychains) loads only when a run has something to resolve.
-    registryFor: async (config, sources) => {
+    registryFor: async (config, sources, policies) => {
       const { createRunRegistry } = await import('../setup/registry.js');
-      registry = createRunRegistry(config, sources, options);
+      registry = createRunRegistry(config, sources, policies, options);
       return registry;
     },
   }).finally(() => progress.stop());

@@ -1,5 +1,5 @@
 import { ConfigError, loadFunctionConfig, type FunctionConfig } from '../config/function-config.js';
-import { collectPolicies, type SourceObject } from '../config/policy-definitions.js';
+import { collectPolicies, type PolicyDefinition, type SourceObject } from '../config/policy-definitions.js';
 import type { RegistryNotice } from '../registry/types.js';
 import { withRequestBudget } from '../resolve/budget.js';
 import { resolveSites, type ResolverRegistry } from '../resolve/resolve.js';
@@ -12,7 +12,8 @@ export interface KrmRunDependencies {
   /** Builds the registry access for this run; the config carries registries, cache and budget. */
   registryFor(
     config: FunctionConfig,
-    secrets: readonly SourceObject[],
+    sources: readonly SourceObject[],
+    policies: ReadonlyMap<string, PolicyDefinition>,
   ): (ResolverRegistry & { notices?(): RegistryNotice[] }) | Promise<ResolverRegistry & { notices?(): RegistryNotice[] }>;
 }
 
@@ -83,7 +84,7 @@ export async function runKrm(input: string, deps: KrmRunDependencies): Promise<K
   const warnings = [...ignoredMarkers, ...unusedImageRules(rules, writable)];
   if (writable.length === 0) return { stdout: list.render(warnings), exitCode: 0, results: warnings, diagnostics: [], stats };
 
-  const registry = withRequestBudget(await deps.registryFor(config, sources), config.requestBudget);
+  const registry = withRequestBudget(await deps.registryFor(config, sources, policies), config.requestBudget);
   const resolution = await resolveSites(
     writable.map((w) => w.site),
     policies,

@@ -1,5 +1,5 @@
 import type { FunctionConfig } from '../config/function-config.js';
-import { collectPolicies, type SourceObject } from '../config/policy-definitions.js';
+import type { PolicyDefinition, SourceObject } from '../config/policy-definitions.js';
 import {
   chainKeychains,
   createRegistryClient,
@@ -39,11 +39,19 @@ export type RunRegistry = ResolverRegistry & Pick<RegistryClientHandle, 'getJson
  * concurrency per registry, insecure hosts, and the cache across runs. Kept apart from the
  * KRM and file-mode entries so both get exactly the same behaviour.
  */
-export function createRunRegistry(config: FunctionConfig, sources: readonly SourceObject[], options: RunRegistryOptions): RunRegistry {
+/**
+ * `policies` are the ones the caller already collected from `sources` (which also hold the
+ * Secrets their repositories name); collecting them again here would validate every policy twice.
+ */
+export function createRunRegistry(
+  config: FunctionConfig,
+  sources: readonly SourceObject[],
+  policies: ReadonlyMap<string, PolicyDefinition>,
+  options: RunRegistryOptions,
+): RunRegistry {
   const env = options.env ?? process.env;
   const warn = options.warn ?? ((line: string) => process.stderr.write(`apply-image-policies: ${line}\n`));
   const transport = registrySettings(config.registries);
-  const { policies } = collectPolicies(sources, config);
   const access = repositoryAccess(policies.values(), sources, transport);
 
   const client = createRegistryClient({

@@ -60,7 +60,7 @@ describe.skipIf(!registryAvailable())('per-registry concurrency cap', () => {
       kind: 'ApplyImagePolicies',
       spec: { registries: [{ host: fx.proxy.host, concurrency: 3 }], cache: { disabled: true } },
     });
-    const run = createRunRegistry(config, [], { offline: false, env: { HOME: '/nonexistent', DOCKER_CONFIG: '/nonexistent' }, warn: () => {} });
+    const run = createRunRegistry(config, [], new Map(), { offline: false, env: { HOME: '/nonexistent', DOCKER_CONFIG: '/nonexistent' }, warn: () => {} });
     try {
       const repo = parseRepository(`${fx.proxy.host}/cap/app`);
       await Promise.all(tags.slice(0, 20).map((t) => run.resolveDigest(repo, t, { mutable: true })));

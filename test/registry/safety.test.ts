@@ -58,7 +58,7 @@ describe.skipIf(!registryAvailable())('credential safety and rate limits', () =>
   const clients: Array<RegistryClientHandle | RunRegistry> = [];
   const runRegistry = (registries: object[] = [], env: NodeJS.ProcessEnv = {}) => {
     const config = loadFunctionConfig({ apiVersion: 'fn.apply-image-policies.dev/v1alpha1', kind: 'ApplyImagePolicies', spec: { registries, cache: { disabled: true } } });
-    const r = createRunRegistry(config, [], { offline: false, env: { ...isolatedEnv(fx.tempDir), ...env }, warn: () => {} });
+    const r = createRunRegistry(config, [], new Map(), { offline: false, env: { ...isolatedEnv(fx.tempDir), ...env }, warn: () => {} });
     clients.push(r);
     return r;
   };

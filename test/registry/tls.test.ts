@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFunctionConfig } from '../../src/config/function-config.js';
-import type { SourceObject } from '../../src/config/policy-definitions.js';
+import { collectPolicies, type SourceObject } from '../../src/config/policy-definitions.js';
 import { parseRepository } from '../../src/registry/name.js';
 import { createRunRegistry, type RunRegistry } from '../../src/setup/registry.js';
 import { isolatedEnv, resourceList, runFn } from '../e2e/run-fn.js';
@@ -46,7 +46,7 @@ describe.skipIf(!registryAvailable())('TLS with a private CA (openssl), mTLS and
       kind: 'ApplyImagePolicies',
       spec: { registries, cache: { disabled: true } },
     });
-    const r = createRunRegistry(config, sources, { offline: false, env: isolatedEnv(dir), warn: () => {} });
+    const r = createRunRegistry(config, sources, collectPolicies(sources, config).policies, { offline: false, env: isolatedEnv(dir), warn: () => {} });
     runs.push(r);
     return r;
   };
