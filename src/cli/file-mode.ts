@@ -1,11 +1,11 @@
 import { readFile, realpath } from 'node:fs/promises';
 import { ConfigError, loadFunctionConfig, type FunctionConfig } from '../config/function-config.js';
-import { formatResult, type KrmResult } from '../krm/results.js';
+import { formatResult, hasErrors, resourceRefOf, type KrmResult } from '../krm/results.js';
 import { parseYamlStream } from '../markers/yaml-stream.js';
 import { resolveSites } from '../resolve/resolve.js';
 import { withRequestBudget } from '../resolve/budget.js';
-import { compileImageRules, imageFieldSites, imageRuleProblems, type ImageRules } from '../resolve/image-fields.js';
-import { applyUpdates, resourceRefOf, scanMarkerSites, type WritableSite } from '../resolve/writable-sites.js';
+import { compileImageRules, imageRuleProblems, objectSites, type ImageRules } from '../resolve/image-fields.js';
+import { applyUpdates, type WritableSite } from '../resolve/writable-sites.js';
 import { createRunRegistry, type RunRegistry } from '../setup/registry.js';
 import { commitWrites, discardWrites, stageWrite, type StagedWrite } from './atomic-write.js';
 import { displayPath, expandPaths } from './discover.js';
@@ -79,7 +79,7 @@ export async function runFileMode(options: FileModeOptions): Promise<number> {
       budgeted,
     ).finally(() => progress.stop());
     const notices = resolution.results.filter((r) => r.severity === 'warning');
-    if (resolution.results.some((r) => r.severity === 'error')) return finish(2, [...ignoredMarkers, ...resolution.results]);
+    if (hasErrors(resolution.results)) return finish(2, [...ignoredMarkers, ...resolution.results]);
 
     summary.changed = resolution.updates.length;
     summary.unchanged = resolution.unchanged.length;
@@ -109,9 +109,9 @@ function sitesOf(file: LoadedFile, rules: ImageRules, ignoredMarkers: KrmResult[
     const document = file.stream.documents[index];
     if (!document) return [];
     const context = { resourceRef: resourceRefOf(source.object), file: { path: file.path, index } };
-    const { sites, warnings } = scanMarkerSites(document.contents, context);
+    const { sites, warnings } = objectSites(document.contents, source.object, context, rules);
     ignoredMarkers.push(...warnings);
-    return [...sites, ...imageFieldSites(document.contents, source.object, context, rules, sites)];
+    return sites;
   });
 }
 

@@ -3,8 +3,8 @@ import { collectPolicies, type PolicyDefinition, type SourceObject } from '../co
 import type { RegistryNotice } from '../registry/types.js';
 import { withRequestBudget } from '../resolve/budget.js';
 import { resolveSites, type ResolverRegistry } from '../resolve/resolve.js';
-import { compileImageRules, imageFieldSites, imageRuleProblems, unusedImageRules } from '../resolve/image-fields.js';
-import { applyUpdates, scanMarkerSites } from '../resolve/writable-sites.js';
+import { compileImageRules, imageRuleProblems, objectSites, unusedImageRules } from '../resolve/image-fields.js';
+import { applyUpdates } from '../resolve/writable-sites.js';
 import { parseResourceList, ResourceListError } from './resource-list.js';
 import { hasErrors, type KrmResult } from './results.js';
 
@@ -74,9 +74,9 @@ export async function runKrm(input: string, deps: KrmRunDependencies): Promise<K
   const ignoredMarkers: KrmResult[] = [];
   const writable = list.items.flatMap((item) => {
     const context = { resourceRef: item.resourceRef, ...(item.file ? { file: item.file } : {}) };
-    const { sites: marked, warnings: ignored } = item.mayHoldMarkers ? scanMarkerSites(item.node, context) : { sites: [], warnings: [] };
-    ignoredMarkers.push(...ignored);
-    return [...marked, ...imageFieldSites(item.node, item.object, context, rules, marked)];
+    const { sites, warnings } = objectSites(item.node, item.object, context, rules, item.mayHoldMarkers);
+    ignoredMarkers.push(...warnings);
+    return sites;
   });
   stats.sites = writable.length;
   const ruleErrors = imageRuleProblems(rules, policies, writable);

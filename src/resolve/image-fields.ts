@@ -8,7 +8,7 @@ import type { KrmResult } from '../krm/results.js';
 import { scalarText } from '../markers/find.js';
 import { parseReference, parseRepository } from '../registry/name.js';
 import type { ImageRepository } from '../registry/types.js';
-import { siteLocation, type NodeContext, type WritableSite } from './writable-sites.js';
+import { scanMarkerSites, siteLocation, type NodeContext, type WritableSite } from './writable-sites.js';
 
 /** One step of a field path: a map key, or every entry of a list (`[]`). */
 type Step = { key: string } | { each: true };
@@ -231,4 +231,21 @@ function matchRule(value: string, rules: readonly ImageRule[]): { rule: ImageRul
 
 function sameRepository(a: ImageRepository, b: ImageRepository): boolean {
   return a.registry === b.registry && a.repository === b.repository;
+}
+
+/**
+ * Every field of one object the run may write: `$imagepolicy` markers first, then the
+ * `spec.images` matches, which skip fields a marker already claims. Both entries (KRM and
+ * file mode) read objects this way. `mayHoldMarkers: false` skips the marker scan for an
+ * object whose text cannot contain one.
+ */
+export function objectSites(
+  node: unknown,
+  object: Record<string, unknown>,
+  context: NodeContext,
+  rules: ImageRules,
+  mayHoldMarkers = true,
+): { sites: WritableSite[]; warnings: KrmResult[] } {
+  const { sites: marked, warnings } = mayHoldMarkers ? scanMarkerSites(node, context) : { sites: [], warnings: [] };
+  return { sites: [...marked, ...imageFieldSites(node, object, context, rules, marked)], warnings };
 }

@@ -5,9 +5,6 @@ import { writeScalar } from '../markers/write.js';
 import type { SiteUpdate } from './resolve.js';
 import type { PolicySite, SiteLocation } from './sites.js';
 
-// file-mode imports it from here; it lives with ResourceRef in krm/results, which ResourceList items use too.
-export { resourceRefOf } from '../krm/results.js';
-
 /** A site together with the scalar that holds its value, so an update can be written back. */
 export interface WritableSite {
   site: PolicySite;
