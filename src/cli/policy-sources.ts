@@ -1,7 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import type { FunctionConfig } from '../config/function-config.js';
-import { collectPolicies, FLUX_IMAGE_GROUP, isFluxImageObject, policyKey, type PolicyCollection, type SourceObject } from '../config/policy-definitions.js';
+import {
+  collectPolicies,
+  FLUX_IMAGE_GROUP,
+  isFluxImageObject,
+  objectKey,
+  policyKey,
+  repositoryKeyOf,
+  type PolicyCollection,
+  type SourceObject,
+} from '../config/policy-definitions.js';
 import type { WritableSite } from '../resolve/writable-sites.js';
 import { expandPaths } from './discover.js';
 import { loadFile, parseFile, type LoadedFile } from './load-files.js';
@@ -59,18 +68,11 @@ async function fluxObjectsIn(path: string): Promise<SourceObject[]> {
 }
 
 function pickDefinitions(found: readonly SourceObject[], missing: ReadonlySet<string>): SourceObject[] {
-  const keyOf = (s: SourceObject): string => {
-    const metadata = (s.object.metadata ?? {}) as Record<string, unknown>;
-    return policyKey(typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : 'default', String(metadata.name));
-  };
   const picked: SourceObject[] = [];
-  for (const policy of found.filter((s) => isFluxImageObject(s.object, 'ImagePolicy') && missing.has(keyOf(s)))) {
+  for (const policy of found.filter((s) => isFluxImageObject(s.object, 'ImagePolicy') && missing.has(objectKey(s.object)))) {
     picked.push(policy);
-    const spec = (policy.object.spec ?? {}) as Record<string, unknown>;
-    const ref = (spec.imageRepositoryRef ?? {}) as Record<string, unknown>;
-    const policyNamespace = keyOf(policy).split('/')[0] as string;
-    const repositoryKey = policyKey(typeof ref.namespace === 'string' ? ref.namespace : policyNamespace, String(ref.name));
-    const repositories = found.filter((s) => isFluxImageObject(s.object, 'ImageRepository') && keyOf(s) === repositoryKey);
+    const repositoryKey = repositoryKeyOf(policy.object);
+    const repositories = found.filter((s) => isFluxImageObject(s.object, 'ImageRepository') && objectKey(s.object) === repositoryKey);
     // Prefer the repository declared beside the policy when several overlays declare one.
     const sameFile = repositories.filter((r) => r.origin.file?.path === policy.origin.file?.path);
     picked.push(...(sameFile.length > 0 ? sameFile : repositories));

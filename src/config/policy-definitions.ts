@@ -128,12 +128,11 @@ export function collectPolicies(objects: readonly SourceObject[], config: Functi
     const { namespace, name, origin } = identify(source, 'ImagePolicy');
     if (!claim('ImagePolicy', policyKey(namespace, name), origin)) continue;
     const spec = asRecord(source.object.spec);
-    const ref = asRecord(spec.imageRepositoryRef);
-    if (typeof ref.name !== 'string') {
+    const repositoryKey = repositoryKeyOf(source.object);
+    if (repositoryKey === undefined) {
       fail(origin, 'spec.imageRepositoryRef.name: is required');
       continue;
     }
-    const repositoryKey = policyKey(typeof ref.namespace === 'string' ? ref.namespace : namespace, ref.name);
     const repository = repositories.get(repositoryKey);
     if (!repository) {
       fail(origin, `spec.imageRepositoryRef: ImageRepository ${repositoryKey} is not among the inputs`);
@@ -213,10 +212,29 @@ function inlineRepository(
   return repositories.get(key) ?? `imageRepositoryRef: ImageRepository ${key} is not among the inputs`;
 }
 
+/** An object without `metadata.namespace` is in namespace `default`, as in the cluster. */
+function namespaceOf(object: Record<string, unknown>): string {
+  const namespace = asRecord(object.metadata).namespace;
+  return typeof namespace === 'string' && namespace !== '' ? namespace : 'default';
+}
+
+/** `namespace/name` of a Flux object, the key policies and repositories are found by. */
+export function objectKey(object: Record<string, unknown>): string {
+  const name = asRecord(object.metadata).name;
+  return policyKey(namespaceOf(object), typeof name === 'string' ? name : '');
+}
+
+/** The ImageRepository an ImagePolicy names: in the policy's own namespace unless the ref gives one. */
+export function repositoryKeyOf(imagePolicy: Record<string, unknown>): string | undefined {
+  const ref = asRecord(asRecord(imagePolicy.spec).imageRepositoryRef);
+  if (typeof ref.name !== 'string') return undefined;
+  return policyKey(typeof ref.namespace === 'string' ? ref.namespace : namespaceOf(imagePolicy), ref.name);
+}
+
 function identify(source: SourceObject, kind: string): { namespace: string; name: string; origin: Origin } {
   const metadata = asRecord(source.object.metadata);
   const name = typeof metadata.name === 'string' ? metadata.name : '';
-  const namespace = typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : 'default';
+  const namespace = namespaceOf(source.object);
   return {
     namespace,
     name,
@@ -235,7 +253,7 @@ export function originFields(origin: Origin): Pick<KrmResult, 'resourceRef' | 'f
   };
 }
 
-function asRecord(value: unknown): Record<string, unknown> {
+export function asRecord(value: unknown): Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 

@@ -3,7 +3,7 @@
  * name them. Values are decoded here and handed to the registry layer; they are never part of a
  * message (messages name the Secret and the key only).
  */
-import type { SourceObject } from '../config/policy-definitions.js';
+import { asRecord, type SourceObject } from '../config/policy-definitions.js';
 
 export interface SecretRef {
   name: string;
@@ -15,10 +15,6 @@ export interface FoundSecret {
   /** Decoded `data` merged with `stringData` (which wins, as the API server does). */
   values: Map<string, string>;
   description: string;
-}
-
-function asRecord(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
 export function findSecret(sources: readonly SourceObject[], ref: SecretRef): FoundSecret | undefined {
