@@ -5,7 +5,8 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
  * names the field the way they write it (`spec.policies[0].policy.semver.range`),
  * with the offending key in the path for unknown and missing fields.
  */
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false });
+// verbose: the oneOf message reads the branch schemas from each error.
+const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false, verbose: true });
 const compiled = new WeakMap<object, ValidateFunction>();
 
 export function validateAgainst(schema: object, value: unknown, root = ''): string[] {
