@@ -1,4 +1,4 @@
-import type { KrmResult, ResourceRef } from '../krm/results.js';
+import { errorResult, type KrmResult, type ResourceRef, type ResultLocation } from '../diagnostics/results.js';
 import type { PolicyChoice, TagFilterSpec } from '../policy/policer.js';
 import { validatePolicySelection } from '../policy/schema.js';
 import type { SelectionSpec } from '../policy/select.js';
@@ -81,7 +81,7 @@ export function collectPolicies(objects: readonly SourceObject[], config: Functi
   const seen = new Map<string, Origin>();
 
   const fail = (origin: Origin, message: string): void => {
-    problems.push({ severity: 'error', message: `${origin.description}: ${message}`, ...originFields(origin) });
+    problems.push(errorResult(`${origin.description}: ${message}`, originFields(origin)));
   };
   const claim = (kind: string, key: string, origin: Origin): boolean => {
     const earlier = seen.get(`${kind}:${key}`);
@@ -246,7 +246,7 @@ function identify(source: SourceObject, kind: string): { namespace: string; name
   };
 }
 
-export function originFields(origin: Origin): Pick<KrmResult, 'resourceRef' | 'file'> {
+export function originFields(origin: Origin): ResultLocation {
   return {
     ...(origin.resourceRef ? { resourceRef: origin.resourceRef } : {}),
     ...(origin.file ? { file: origin.file } : {}),

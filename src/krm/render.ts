@@ -1,6 +1,6 @@
 import { isSeq, stringify, type CST, type Document, type YAMLMap } from 'yaml';
 import type { YamlStream } from '../markers/yaml-stream.js';
-import type { KrmResult } from './results.js';
+import type { KrmResult } from '../diagnostics/results.js';
 
 /**
  * Writes the ResourceList back. Items are emitted from the edited CST so every

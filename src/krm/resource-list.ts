@@ -1,7 +1,7 @@
 import { isMap, isNode, isScalar, isSeq, type CST, type Document, type YAMLMap, type YAMLSeq } from 'yaml';
 import { prepareEntriesForMarkerScan } from '../markers/find.js';
 import { parseYamlStream, type YamlStream } from '../markers/yaml-stream.js';
-import { resourceRefOf, type KrmResult, type ResourceRef } from './results.js';
+import { errorResult, resourceRefOf, type KrmResult, type ResourceRef } from '../diagnostics/results.js';
 import { renderResults } from './render.js';
 
 export class ResourceListError extends Error {
@@ -73,7 +73,7 @@ export function parseResourceList(text: string): ParsedResourceList {
   if (isSeq(itemsNode)) {
     itemsNode.items.forEach((node, index) => {
       if (!isMap(node)) {
-        itemProblems.push({ severity: 'error', message: `items[${index}] is not a KRM object: expected a map, got ${describeNode(node)}` });
+        itemProblems.push(errorResult(`items[${index}] is not a KRM object: expected a map, got ${describeNode(node)}`));
         return;
       }
       const object = node.toJSON() as Record<string, unknown>;
@@ -84,12 +84,7 @@ export function parseResourceList(text: string): ParsedResourceList {
       const fileIndex = firstString(annotations, INDEX_ANNOTATIONS);
       const file = path ? { path, ...(fileIndex && /^\d+$/.test(fileIndex) ? { index: Number(fileIndex) } : {}) } : undefined;
       if (typeof object.apiVersion !== 'string' || typeof object.kind !== 'string') {
-        itemProblems.push({
-          severity: 'error',
-          message: `items[${index}] is not a KRM object: apiVersion and kind must be strings`,
-          resourceRef,
-          ...(file ? { file } : {}),
-        });
+        itemProblems.push(errorResult(`items[${index}] is not a KRM object: apiVersion and kind must be strings`, { resourceRef, ...(file ? { file } : {}) }));
         return;
       }
       items.push({ node, object, index, resourceRef, ...(file ? { file } : {}), mayHoldMarkers: mayHoldMarkers(node) });
