@@ -14,6 +14,8 @@ export interface TagFilter {
    * order wins, as in Flux. Keys come out in first-seen order.
    */
   apply(tags: readonly string[]): FilteredTag[];
+  /** Whether the pattern matches the tag, whether or not its key survived. */
+  matches(tag: string): boolean;
 }
 
 /** A syntax error becomes a `PolicyError` worded as Flux words it at that place. */
@@ -42,6 +44,7 @@ export function compileTagFilter(spec: TagFilterSpec | undefined): TagFilter {
       }
       return [...byKey].map(([key, original]) => ({ key, original }));
     },
+    matches: (tag) => regexp.test(tag),
   };
 }
 

@@ -15,7 +15,12 @@ export interface Policer {
  */
 export interface RankingPolicer extends Policer {
   rank(tags: readonly string[]): string[];
+  /** Why `rank` leaves `tag` out, for a tag it does leave out; policies that keep every tag never say. */
+  rejection?(tag: string): PolicyRejection;
 }
+
+/** Why a policy cannot pick a tag: it is no version it can order, or its range refuses it. */
+export type PolicyRejection = 'not-a-version' | 'outside-range';
 
 export class PolicyError extends Error {
   override name = 'PolicyError';

@@ -1,6 +1,7 @@
 import { sortDescendingBytes } from './bytes.js';
 import { createPolicer } from './factory.js';
 import { compileExclusionList, compileTagFilter, type FilteredTag } from './filter.js';
+import type { DroppedTag, TagFunnel } from './funnel.js';
 import { EMPTY_LIST_MESSAGE, PolicyError, type PolicyChoice, type RankingPolicer, type TagFilterSpec } from './policer.js';
 
 /** Everything that decides which tag an ImagePolicy picks from a tag list. */
@@ -25,6 +26,13 @@ export interface PreparedPolicy {
    * policy sees them (descending bytes of their keys).
    */
   filter(tags: readonly string[]): string[];
+  /**
+   * `select` that also says how it got there: the tag Flux would pick (throwing as `select`
+   * does) and the funnel each stage narrowed.
+   */
+  choose(tags: readonly string[]): { tag: string; funnel: TagFunnel };
+  /** What each stage drops from `tags` and the survivors best first (`ranked` equals `rank(tags)`). */
+  funnel(tags: readonly string[]): TagFunnel;
 }
 
 /**
@@ -53,8 +61,46 @@ export function preparePolicy(spec: SelectionSpec): PreparedPolicy {
     return { keys: sortDescendingBytes([...originalOf.keys()]), originalOf };
   };
 
+  const narrow = (tags: readonly string[]): { funnel: TagFunnel; keys: string[]; originalOf: Map<string, string> } => {
+    const kept = exclusion.apply(tags);
+    const keptSet = new Set(kept);
+    const excluded: DroppedTag[] = tags.filter((tag) => !keptSet.has(tag)).map((tag) => ({ tag, reason: 'exclusion-list' }));
+    const ordered = sortDescendingBytes(kept);
+    const filtered = tagFilter.apply(ordered);
+    const originalOf = new Map(filtered.map(({ key, original }) => [key, original]));
+    const survivors = new Set(originalOf.values());
+    const unfiltered: DroppedTag[] = ordered
+      .filter((tag) => !survivors.has(tag))
+      .map((tag) => ({ tag, reason: tagFilter.matches(tag) ? 'filter-same-key' : 'filter-no-match' }));
+    const keys = sortDescendingBytes([...originalOf.keys()]);
+    const rankedKeys = policer.rank(keys);
+    const rankedSet = new Set(rankedKeys);
+    const rejected: DroppedTag[] = keys
+      .filter((key) => !rankedSet.has(key))
+      .map((key) => ({ tag: originalOf.get(key)!, reason: policer.rejection?.(key) ?? 'not-a-version' }));
+    const funnel: TagFunnel = {
+      listed: tags.length,
+      stages: [
+        { stage: 'exclusionList', dropped: excluded, remaining: kept.length },
+        { stage: 'filterTags', dropped: unfiltered, remaining: keys.length },
+        { stage: 'policy', dropped: rejected, remaining: rankedKeys.length },
+      ],
+      ranked: rankedKeys.map((key) => originalOf.get(key)!),
+    };
+    return { funnel, keys, originalOf };
+  };
+
+  const choose = (tags: readonly string[]): { tag: string; funnel: TagFunnel } => {
+    // `rank` and `latest` fail alike on a bad list (numerical: its first non-number), in Flux's words.
+    const { funnel, keys, originalOf } = narrow(tags);
+    if (keys.length === 0) throw new PolicyError(EMPTY_LIST_MESSAGE);
+    return { tag: originalOf.get(policer.latest(keys))!, funnel };
+  };
+
   return {
     spec,
+    choose,
+    funnel: (tags) => narrow(tags).funnel,
     select(tags) {
       const { keys, originalOf } = candidates(tags);
       if (keys.length === 0) throw new PolicyError(EMPTY_LIST_MESSAGE);

@@ -1,4 +1,4 @@
-import { EMPTY_LIST_MESSAGE, PolicyError, type RankingPolicer } from './policer.js';
+import { EMPTY_LIST_MESSAGE, PolicyError, type PolicyRejection, type RankingPolicer } from './policer.js';
 import { ConstraintSyntaxError, parseConstraints, type Constraints } from './semver/constraints.js';
 import { compareVersions, parseTagVersion, type Version } from './semver/version.js';
 
@@ -36,6 +36,10 @@ export class SemVerPolicer implements RankingPolicer {
     return this.candidates([...new Set(tags)])
       .sort((a, b) => compareVersions(b, a))
       .map((version) => version.original);
+  }
+
+  rejection(tag: string): PolicyRejection {
+    return parseTagVersion(tag) ? 'outside-range' : 'not-a-version';
   }
 
   private candidates(tags: readonly string[]): Version[] {
