@@ -15,6 +15,7 @@ import { createBaseDispatcher, type AddressOf, type ProxySettings, type TlsProfi
 import { AuthError, RegistryError, describeErrorBody, redact, someCause, statusText, type RegistryErrorDetails } from './errors.js';
 import { anonymousKeychain } from './keychain.js';
 import { pullScope } from './name.js';
+import { memoizeDigests } from './run-memo.js';
 import { SchemeResolver, hostnameOf, isLoopbackHost } from './scheme.js';
 import { authInterceptor } from './transport/auth.js';
 import { concurrencyInterceptor } from './transport/concurrency.js';
@@ -24,7 +25,9 @@ import { RateLimitTracker, isLow, rateLimitInterceptor } from './transport/rate-
 import { redirectInterceptor } from './transport/redirect.js';
 import { DEFAULT_MAX_ATTEMPTS, parseRetryAfter, retryInterceptor, type RetryOptions } from './transport/retry.js';
 import type { ScopedDispatchOptions } from './transport/auth.js';
-import type { Credential, ImageRepository, JsonResponse, Keychain, RegistryClient, RegistryNotice } from './types.js';
+import type { Credential, DigestLookup, ImageRepository, JsonResponse, Keychain, RegistryClient, RegistryNotice } from './types.js';
+
+export type { RegistryClient } from './types.js';
 
 /** Everything a tag can point at. 2.8 answers a narrower Accept with 404 or a different digest. */
 export const MANIFEST_MEDIA_TYPES = [
@@ -72,23 +75,6 @@ export interface RegistryClientOptions {
   dispatcher?: Dispatcher;
   /** Where sockets for a host go (tests keep remote-looking hosts on loopback). Default: DNS. */
   addressOf?: AddressOf;
-}
-
-/** A digest lookup's answer; `notModified` only when the caller sent the ETag it has. */
-export type DigestLookup = { digest: string; etag?: string; notModified?: undefined } | { notModified: true };
-
-export interface RegistryClientHandle extends RegistryClient {
-  /**
-   * The tag's digest straight from the registry (no memo), as a conditional request when
-   * `ifNoneMatch` carries the ETag of an earlier answer: what a persistent cache revalidates with.
-   */
-  lookupDigest(repo: ImageRepository, tag: string, options?: { ifNoneMatch?: string }): Promise<DigestLookup>;
-  /** Requests sent to the network so far (retries, redirects and token fetches included). */
-  requestCount(): number;
-  /** Warnings worth showing in the run's results: rate limits running low. */
-  notices(): RegistryNotice[];
-  /** Closes the connections; the client cannot be used afterwards. */
-  close(): Promise<void>;
 }
 
 interface Response {
@@ -175,7 +161,7 @@ function completesTlsHandshake(host: string, timeoutMs: number, addressOf: Addre
   });
 }
 
-export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClientHandle {
+export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {
   const keychain = options.keychain ?? anonymousKeychain;
   const pageSize = options.pageSize ?? 1000;
   const maxPages = options.maxPages ?? 1000;
@@ -418,22 +404,16 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       }));
 
   const tagLists = new Map<string, Promise<string[]>>();
-  const digests = new Map<string, Promise<string>>();
   const repoKey = (repo: ImageRepository) => `${repo.registry}/${repo.repository}`;
 
-  return {
+  return memoizeDigests({
     listTags(repo) {
       const key = repoKey(repo);
       let pending = tagLists.get(key);
       if (!pending) tagLists.set(key, (pending = fetchTags(repo)));
       return pending.then((tags) => [...tags]);
     },
-    resolveDigest(repo, tag) {
-      const key = `${repoKey(repo)}:${tag}`;
-      let pending = digests.get(key);
-      if (!pending) digests.set(key, (pending = lookupDigest(repo, tag).then((found) => (found as { digest: string }).digest)));
-      return pending;
-    },
+    resolveDigest: (repo, tag) => lookupDigest(repo, tag).then((found) => (found as { digest: string }).digest),
     lookupDigest,
     getJson,
     notices,
@@ -441,5 +421,5 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     async close() {
       if (ownsBase) await base.close();
     },
-  };
+  });
 }

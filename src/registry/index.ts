@@ -1,6 +1,6 @@
 /** The registry layer's public surface, so callers need not know the file layout. */
-export type { Credential, DigestHints, ImageRepository, JsonGetOptions, JsonResponse, Keychain, RegistryClient, RegistryNotice, TagListHints } from './types.js';
-export { createRegistryClient, MANIFEST_MEDIA_TYPES, MAX_BYTES, type DigestLookup, type RegistryClientHandle, type RegistryClientOptions } from './client.js';
+export type { Credential, DigestHints, DigestLookup, ImageRepository, JsonGetOptions, JsonResponse, Keychain, RegistryClient, RegistryNotice, TagListHints } from './types.js';
+export { createRegistryClient, MANIFEST_MEDIA_TYPES, MAX_BYTES, type RegistryClientOptions } from './client.js';
 export { OfflineCacheMissError, withCache, type CachingOptions } from './cache/caching-client.js';
 export { defaultCacheDir, fileCacheStore, type CacheStore } from './cache/store.js';
 export { CredentialHelperError } from './credential-helper.js';

@@ -43,17 +43,35 @@ export interface RegistryNotice {
   message: string;
 }
 
+/** A digest lookup's answer; `notModified` only when the caller sent the ETag it has. */
+export type DigestLookup = { digest: string; etag?: string; notModified?: undefined } | { notModified: true };
+
+/**
+ * A run's registry access, the one interface every layer of the registry stack implements (the
+ * client, the cache across runs, the per-host guard), so each wraps the next as a decorator.
+ */
 export interface RegistryClient {
   /** Every tag of the repository, following `Link` pagination. */
   listTags(repo: ImageRepository, hints?: TagListHints): Promise<string[]>;
   /** The top-level manifest digest (`sha256:…`) the tag points to right now. */
   resolveDigest(repo: ImageRepository, tag: string, hints?: DigestHints): Promise<string>;
   /**
+   * The tag's digest straight from the registry, as a conditional request when `ifNoneMatch`
+   * carries the ETag of an earlier answer: what a persistent cache revalidates with.
+   */
+  lookupDigest(repo: ImageRepository, tag: string, options?: { ifNoneMatch?: string }): Promise<DigestLookup>;
+  /**
    * An authenticated GET of `pathAndQuery` (starting with `/`) on the repository's registry API
    * host, through the same auth (pull scope for `repo`), retries, redirects and caps as the
    * distribution API calls. For vendor APIs (GCR's `tags/list` manifest map, Quay, Harbor, ACR).
    */
   getJson(repo: ImageRepository, pathAndQuery: string, options?: JsonGetOptions): Promise<JsonResponse>;
+  /** Requests sent to the network so far (retries, redirects and token fetches included). */
+  requestCount(): number;
+  /** Warnings worth showing in the run's results: rate limits running low. */
+  notices(): RegistryNotice[];
+  /** Closes the connections; the client cannot be used afterwards. */
+  close(): Promise<void>;
 }
 
 /**

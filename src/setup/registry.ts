@@ -11,10 +11,8 @@ import {
   secretKeychain,
   withCache,
   type ImageRepository,
-  type RegistryClientHandle,
-  type RegistryNotice,
+  type RegistryClient,
 } from '../registry/index.js';
-import type { ResolverRegistry } from '../resolve/resolve.js';
 import { registrySettings } from './registry-settings.js';
 import { repositoryAccess } from './repository-access.js';
 
@@ -26,12 +24,6 @@ export interface RunRegistryOptions {
   /** One line for stderr (the cache being unusable). Default: stderr. */
   warn?: (line: string) => void;
 }
-
-/**
- * A run's registry access: what the resolver needs, plus `getJson` for vendor bulk APIs and the
- * notices (rate limits running low, Secrets not among the inputs) the entries add to the results.
- */
-export type RunRegistry = ResolverRegistry & Pick<RegistryClientHandle, 'getJson' | 'notices' | 'requestCount' | 'close'>;
 
 /**
  * Assembles the registry access one run uses from what the user configured:
@@ -48,7 +40,7 @@ export function createRunRegistry(
   sources: readonly SourceObject[],
   policies: ReadonlyMap<string, PolicyDefinition>,
   options: RunRegistryOptions,
-): RunRegistry {
+): RegistryClient {
   const env = options.env ?? process.env;
   const warn = options.warn ?? ((line: string) => process.stderr.write(`apply-image-policies: ${line}\n`));
   const transport = registrySettings(config.registries);
@@ -76,8 +68,10 @@ export function createRunRegistry(
   return {
     listTags: (repo, hints) => guard(repo, () => cached.listTags(repo, hints)),
     resolveDigest: (repo, tag, hints) => guard(repo, () => cached.resolveDigest(repo, tag, hints)),
+    lookupDigest: (repo, tag, opts) => guard(repo, () => cached.lookupDigest(repo, tag, opts)),
     getJson: (repo, path, opts) => guard(repo, () => cached.getJson(repo, path, opts)),
-    notices: (): RegistryNotice[] => [...access.notices, ...cached.notices()],
+    // Secrets not among the inputs, then rate limits running low.
+    notices: () => [...access.notices, ...cached.notices()],
     requestCount: () => cached.requestCount(),
     close: () => cached.close(),
   };

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRegistryClient, type RegistryClientHandle, type RegistryClientOptions } from '../../src/registry/client.js';
+import { createRegistryClient, type RegistryClient, type RegistryClientOptions } from '../../src/registry/client.js';
 import { RegistryError } from '../../src/registry/errors.js';
 import { dockerConfigKeychain } from '../../src/registry/keychain.js';
 import { parseRepository } from '../../src/registry/name.js';
@@ -25,7 +25,7 @@ function expectNoSecret(message: string, ...secrets: string[]) {
 }
 
 describe.skipIf(!registryAvailable())('auth', () => {
-  const clients: RegistryClientHandle[] = [];
+  const clients: RegistryClient[] = [];
   const cleanups: Array<() => Promise<void>> = [];
   const client = (opts: RegistryClientOptions) => {
     const c = createRegistryClient({ retry: { baseDelayMs: 1 }, ...opts });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OfflineCacheMissError, withCache } from '../../src/registry/cache/caching-client.js';
 import { defaultCacheDir, fileCacheStore } from '../../src/registry/cache/store.js';
-import { createRegistryClient, type RegistryClientHandle } from '../../src/registry/client.js';
+import { createRegistryClient, type RegistryClient } from '../../src/registry/client.js';
 import { parseRepository } from '../../src/registry/name.js';
 import { useRegistryFixture } from '../harness/fixture.js';
 import { pushImage, registryAvailable, tagExisting } from '../harness/registry.js';
@@ -55,7 +55,7 @@ describe('cache store', () => {
 
 describe.skipIf(!registryAvailable())('caching client against distribution 2.8', () => {
   const fx = useRegistryFixture({ tempDir: 'aip-cache-', proxy: true });
-  const clients: RegistryClientHandle[] = [];
+  const clients: RegistryClient[] = [];
   let clock = 1_000_000;
   /** One "run": a fresh client (no in-run memo) over the shared cache directory. */
   const run = (opts: { offline?: boolean; store?: string } = {}) => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRegistryClient, type RegistryClientHandle, type RegistryClientOptions } from '../../src/registry/client.js';
+import { createRegistryClient, type RegistryClient, type RegistryClientOptions } from '../../src/registry/client.js';
 import { RegistryError } from '../../src/registry/errors.js';
 import { parseRepository } from '../../src/registry/name.js';
 import { useRegistryFixture } from '../harness/fixture.js';
@@ -7,7 +7,7 @@ import { pushImage, registryAvailable, seedRepository, startProxy, tagExisting, 
 
 describe.skipIf(!registryAvailable())('registry client against distribution 2.8', () => {
   const fx = useRegistryFixture({ proxy: { paginate: { maxPageSize: 10 } } });
-  const clients: RegistryClientHandle[] = [];
+  const clients: RegistryClient[] = [];
   const client = (opts: RegistryClientOptions = {}) => {
     const c = createRegistryClient({ retry: { baseDelayMs: 1 }, ...opts });
     clients.push(c);

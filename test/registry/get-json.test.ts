@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRegistryClient, type RegistryClientHandle } from '../../src/registry/client.js';
+import { createRegistryClient, type RegistryClient } from '../../src/registry/client.js';
 import { RegistryError } from '../../src/registry/errors.js';
 import { parseRepository } from '../../src/registry/name.js';
 import type { Keychain } from '../../src/registry/types.js';
@@ -8,7 +8,7 @@ import { pushImage, registryAvailable } from '../harness/registry.js';
 
 describe.skipIf(!registryAvailable())('getJson: authenticated JSON GET for vendor APIs', () => {
   const fx = useRegistryFixture({ tokenServer: { users: [{ user: 'bob', pass: 'builder-pass-7' }] }, proxy: true });
-  const clients: RegistryClientHandle[] = [];
+  const clients: RegistryClient[] = [];
   const keychain: Keychain = { resolve: async () => ({ username: 'bob', password: 'builder-pass-7' }) };
   const client = () => {
     const c = createRegistryClient({ keychain, retry: { baseDelayMs: 1 } });

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadFunctionConfig } from '../../src/config/function-config.js';
-import { createRegistryClient, MAX_BYTES, type RegistryClientHandle, type RegistryClientOptions } from '../../src/registry/client.js';
+import { createRegistryClient, MAX_BYTES, type RegistryClient, type RegistryClientOptions } from '../../src/registry/client.js';
 import { parseRepository } from '../../src/registry/name.js';
 import { registrySettings } from '../../src/setup/registry-settings.js';
 import { useRegistryFixture } from '../harness/fixture.js';
@@ -33,7 +33,7 @@ async function timedFailure(work: Promise<unknown>): Promise<{ error: Error; ms:
 
 describe.skipIf(!registryAvailable())('limits a misbehaving registry cannot push past', () => {
   const fx = useRegistryFixture({ proxy: true });
-  const clients: RegistryClientHandle[] = [];
+  const clients: RegistryClient[] = [];
   const client = (opts: RegistryClientOptions = {}) => {
     const c = createRegistryClient({ proxy: {}, ...opts });
     clients.push(c);

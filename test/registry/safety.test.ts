@@ -6,10 +6,10 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadFunctionConfig } from '../../src/config/function-config.js';
-import { createRegistryClient, type RegistryClientHandle } from '../../src/registry/client.js';
+import { createRegistryClient, type RegistryClient } from '../../src/registry/client.js';
 import { parseRepository } from '../../src/registry/name.js';
 import type { Keychain } from '../../src/registry/types.js';
-import { createRunRegistry, type RunRegistry } from '../../src/setup/registry.js';
+import { createRunRegistry } from '../../src/setup/registry.js';
 import { isolatedEnv } from '../e2e/run-fn.js';
 import { useRegistryFixture } from '../harness/fixture.js';
 import { generateTestCertificate, pushImage, registryAvailable, startProxy, startRegistry, type PushedImage } from '../harness/registry.js';
@@ -55,7 +55,7 @@ function loopbackOnly(): { addressOf: (hostname: string) => string; asked: strin
 describe.skipIf(!registryAvailable())('credential safety and rate limits', () => {
   const fx = useRegistryFixture({ tempDir: 'aip-safety-', registry: { htpasswd: { user: 'u', pass: PASSWORD } }, proxy: true });
   let image: PushedImage;
-  const clients: Array<RegistryClientHandle | RunRegistry> = [];
+  const clients: RegistryClient[] = [];
   const runRegistry = (registries: object[] = [], env: NodeJS.ProcessEnv = {}) => {
     const config = loadFunctionConfig({ apiVersion: 'fn.apply-image-policies.dev/v1alpha1', kind: 'ApplyImagePolicies', spec: { registries, cache: { disabled: true } } });
     const r = createRunRegistry(config, [], new Map(), { offline: false, env: { ...isolatedEnv(fx.tempDir), ...env }, warn: () => {} });

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFunctionConfig } from '../../src/config/function-config.js';
 import { collectPolicies, type SourceObject } from '../../src/config/policy-definitions.js';
 import { parseRepository } from '../../src/registry/name.js';
-import { createRunRegistry, type RunRegistry } from '../../src/setup/registry.js';
+import type { RegistryClient } from '../../src/registry/types.js';
+import { createRunRegistry } from '../../src/setup/registry.js';
 import { isolatedEnv, resourceList, runFn } from '../e2e/run-fn.js';
 import { generateTestCa, issueCertificate, pushImage, registryAvailable, startRegistry, type RunningRegistry, type TestCa } from '../harness/registry.js';
 
@@ -18,7 +19,7 @@ describe.skipIf(!registryAvailable())('TLS with a private CA (openssl), mTLS and
   let plainTls: RunningRegistry;
   let dir: string;
   let digest: string;
-  const runs: RunRegistry[] = [];
+  const runs: RegistryClient[] = [];
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'aip-tls-'));

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRegistryClient, type RegistryClientHandle, type RegistryClientOptions } from '../../src/registry/client.js';
+import { createRegistryClient, type RegistryClient, type RegistryClientOptions } from '../../src/registry/client.js';
 import { RegistryError } from '../../src/registry/errors.js';
 import { dockerConfigKeychain } from '../../src/registry/keychain.js';
 import { parseRepository } from '../../src/registry/name.js';
@@ -22,7 +22,7 @@ describe.skipIf(!registryAvailable())('bearer auth against distribution 2.8 with
     proxy: true,
   });
   let digest: string;
-  const clients: RegistryClientHandle[] = [];
+  const clients: RegistryClient[] = [];
   const client = (opts: RegistryClientOptions) => {
     const c = createRegistryClient({ proxy: {}, ...opts });
     clients.push(c);

@@ -11,8 +11,8 @@
  * Entries hold tags, digests and ETags only: nothing from the keychain or the token exchange.
  */
 import { RegistryError } from '../errors.js';
-import type { DigestLookup, RegistryClientHandle } from '../client.js';
-import type { ImageRepository } from '../types.js';
+import type { DigestLookup, ImageRepository, RegistryClient } from '../types.js';
+import { memoizeDigests } from '../run-memo.js';
 import type { CacheStore } from './store.js';
 
 export interface CachingOptions {
@@ -48,11 +48,10 @@ function offlineMiss(repo: ImageRepository, what: string): OfflineCacheMissError
   });
 }
 
-export function withCache(inner: RegistryClientHandle, options: CachingOptions): RegistryClientHandle {
+export function withCache(inner: RegistryClient, options: CachingOptions): RegistryClient {
   const { store, offline } = options;
   const now = options.now ?? Date.now;
   const defaultMaxAge = options.defaultMaxAgeMs ?? 60_000;
-  const digests = new Map<string, Promise<string>>();
 
   const listTags = async (repo: ImageRepository, maxAgeMs: number): Promise<string[]> => {
     const key = `tags ${repoName(repo)}`;
@@ -84,15 +83,10 @@ export function withCache(inner: RegistryClientHandle, options: CachingOptions):
     return found.digest;
   };
 
-  return {
+  // One run, one answer per tag, however many markers ask.
+  return memoizeDigests({
     listTags: (repo, hints) => listTags(repo, hints?.maxAgeMs ?? defaultMaxAge),
-    resolveDigest(repo, tag, hints) {
-      // One run, one answer per tag, however many markers ask.
-      const key = `${repoName(repo)}:${tag}`;
-      let pending = digests.get(key);
-      if (!pending) digests.set(key, (pending = resolveDigest(repo, tag, hints?.mutable ?? true)));
-      return pending;
-    },
+    resolveDigest: (repo, tag, hints) => resolveDigest(repo, tag, hints?.mutable ?? true),
     lookupDigest: (repo, tag, opts) => {
       if (offline) return Promise.reject(offlineMiss(repo, `the digest of ${repo.written}:${tag}`));
       return inner.lookupDigest(repo, tag, opts);
@@ -104,5 +98,5 @@ export function withCache(inner: RegistryClientHandle, options: CachingOptions):
     notices: () => inner.notices(),
     requestCount: () => inner.requestCount(),
     close: () => inner.close(),
-  };
+  });
 }

@@ -1,0 +1,24 @@
+import type { RegistryClient } from './types.js';
+
+/**
+ * The run's one tag → digest memo, applied at the top of a registry stack: however many markers,
+ * policies and alias searches ask for a tag, it is resolved once (one run, one answer), and
+ * concurrent askers share the request. `lookupDigest` stays unmemoized: it is how a cache asks.
+ */
+export function memoizeDigests(client: RegistryClient): RegistryClient {
+  const digests = new Map<string, Promise<string>>();
+  return {
+    listTags: (repo, hints) => client.listTags(repo, hints),
+    resolveDigest(repo, tag, hints) {
+      const key = `${repo.registry}/${repo.repository}:${tag}`;
+      let pending = digests.get(key);
+      if (!pending) digests.set(key, (pending = client.resolveDigest(repo, tag, hints)));
+      return pending;
+    },
+    lookupDigest: (repo, tag, options) => client.lookupDigest(repo, tag, options),
+    getJson: (repo, path, options) => client.getJson(repo, path, options),
+    notices: () => client.notices(),
+    requestCount: () => client.requestCount(),
+    close: () => client.close(),
+  };
+}
