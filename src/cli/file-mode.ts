@@ -1,12 +1,10 @@
 import { readFile, realpath } from 'node:fs/promises';
 import { ConfigError, loadFunctionConfig, type FunctionConfig } from '../config/function-config.js';
-import { formatResult, hasErrors, resourceRefOf, type KrmResult } from '../krm/results.js';
+import { errorCount, formatResult, resourceRefOf, type KrmResult } from '../diagnostics/results.js';
 import { parseYamlStream } from '../markers/yaml-stream.js';
-import { resolveSites } from '../resolve/resolve.js';
-import { withRequestBudget } from '../resolve/budget.js';
-import { compileImageRules, imageRuleProblems, objectSites, type ImageRules } from '../resolve/image-fields.js';
-import { applyUpdates, type WritableSite } from '../resolve/writable-sites.js';
-import { createRunRegistry, type RunRegistry } from '../setup/registry.js';
+import { runPipeline, type PipelineItem, type PipelineReader } from '../pipeline/pipeline.js';
+import type { RegistryClient } from '../registry/types.js';
+import { createRunRegistry } from '../setup/registry.js';
 import { commitWrites, discardWrites, stageWrite, type StagedWrite } from './atomic-write.js';
 import { displayPath, expandPaths } from './discover.js';
 import { FileModeError, loadFiles, type LoadedFile } from './load-files.js';
@@ -27,19 +25,21 @@ export interface FileModeOptions {
   err?: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
-/** Exit codes: 0 done (or nothing stale), 1 `--check` found stale pins, 2 an error; no file changed then. */
+/**
+ * File mode: the files are the reader, atomic rewrites the writer, around the pipeline KRM mode
+ * runs too. Exit codes: 0 done (or nothing stale), 1 `--check` found stale pins, 2 an error; no
+ * file changed then.
+ */
 export async function runFileMode(options: FileModeOptions): Promise<number> {
   const out = options.out ?? process.stdout;
   const err = options.err ?? process.stderr;
   const started = performance.now();
   const summary: RunSummary = { sites: 0, changed: 0, unchanged: 0, errors: 0, requests: 0, seconds: 0, check: options.check };
-  let registry: RunRegistry | undefined;
+  let registry: RegistryClient | undefined;
   const finish = (code: number, results: readonly KrmResult[] = []): number => {
-    // Registry warnings (a rate limit running low) say why the next run may fail; file mode has no
-    // results list, so they go to stderr with the errors. Info notices would repeat on every commit.
-    const warnings = (registry?.notices() ?? []).filter((notice) => notice.severity === 'warning');
-    for (const result of [...results, ...warnings]) err.write(`${formatResult(result)}\n`);
-    summary.errors = results.filter((r) => r.severity === 'error').length;
+    // Info results (each pin, Secrets found missing) would repeat on every commit; the pins are on stdout.
+    for (const result of results) if (result.severity !== 'info') err.write(`${formatResult(result)}\n`);
+    summary.errors = errorCount(results);
     summary.requests = registry?.requestCount() ?? 0;
     summary.seconds = secondsSince(started);
     err.write(`${formatSummary(summary)}${code === 2 ? '; no file was changed' : ''}\n`);
@@ -49,48 +49,41 @@ export async function runFileMode(options: FileModeOptions): Promise<number> {
   try {
     const config = await loadConfigFile(options.configFile);
     if (options.offline) config.cache.offline = true;
-    const { rules, problems: ruleProblems } = compileImageRules(config);
-    if (ruleProblems.length > 0) return finish(2, ruleProblems);
     const files = await loadFiles(await expandPaths(options.paths));
-    const ignoredMarkers: KrmResult[] = [];
-    const writable = files.flatMap((file) => sitesOf(file, rules, ignoredMarkers));
-    summary.sites = writable.length;
-    const { sources: policySources, collection } = await gatherPolicySources(files, options.policyPaths, writable, config);
-    const { policies, problems } = collection;
-    if (problems.length > 0) return finish(2, [...ignoredMarkers, ...problems]);
-    // Rules that matched nothing are normal here: pre-commit passes only the changed files.
-    const ruleErrors = imageRuleProblems(rules, policies, writable);
-    if (ruleErrors.length > 0) return finish(2, [...ignoredMarkers, ...ruleErrors]);
-    if (writable.length === 0) return finish(0, ignoredMarkers);
-
-    registry = createRunRegistry(config, policySources, policies, {
-      offline: options.offline,
-      ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+    const reader: PipelineReader = {
+      items: files.flatMap(itemsOf),
+      policies: (sites) => gatherPolicySources(files, options.policyPaths, sites, config),
+      // Rules that matched nothing are normal here: pre-commit passes only the changed files.
+      warnUnusedRules: false,
+    };
+    const outcome = await runPipeline(reader, {
+      config,
+      write: !options.check,
+      registryFor: (runConfig, sources, policies) =>
+        (registry = createRunRegistry(runConfig, sources, policies, {
+          offline: options.offline,
+          ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+        })),
+      onResolving: (sites) =>
+        startProgress({
+          stream: err,
+          describe: () =>
+            `apply-image-policies: resolving ${count(sites.length, 'marked field')}… ${count(registry?.requestCount() ?? 0, 'registry request')}, ${secondsSince(started).toFixed(1)}s`,
+        }),
     });
-    const budgeted = withRequestBudget(registry, config.requestBudget);
-    const progress = startProgress({
-      stream: err,
-      describe: () =>
-        `apply-image-policies: resolving ${count(writable.length, 'marked field')}… ${count(registry?.requestCount() ?? 0, 'registry request')}, ${secondsSince(started).toFixed(1)}s`,
-    });
-    const resolution = await resolveSites(
-      writable.map((w) => w.site),
-      policies,
-      budgeted,
-    ).finally(() => progress.stop());
-    const notices = resolution.results.filter((r) => r.severity === 'warning');
-    if (hasErrors(resolution.results)) return finish(2, [...ignoredMarkers, ...resolution.results]);
+    summary.sites = outcome.stats.sites;
+    if (outcome.failed) return finish(2, outcome.results);
 
-    summary.changed = resolution.updates.length;
-    summary.unchanged = resolution.unchanged.length;
-    for (const update of resolution.updates) {
+    const updates = outcome.resolution?.updates ?? [];
+    summary.changed = updates.length;
+    summary.unchanged = outcome.stats.unchanged;
+    for (const update of updates) {
       const where = update.site.where;
       out.write(`${displayPath(where.file?.path ?? '?')}: ${where.fieldPath}: ${update.site.current} → ${update.value}\n`);
     }
-    if (options.check) return finish(resolution.updates.length > 0 ? 1 : 0, [...ignoredMarkers, ...notices]);
-    applyUpdates(writable, resolution.updates);
+    if (options.check) return finish(updates.length > 0 ? 1 : 0, outcome.results);
     await writeChangedFiles(files);
-    return finish(0, [...ignoredMarkers, ...notices]);
+    return finish(0, outcome.results);
   } catch (error) {
     if (error instanceof FileModeError || error instanceof ConfigError) {
       err.write(`apply-image-policies: ${error.message}\n`);
@@ -102,16 +95,13 @@ export async function runFileMode(options: FileModeOptions): Promise<number> {
   }
 }
 
-/** Marker sites first, then `spec.images` matches; a field with a marker is not matched twice. */
-function sitesOf(file: LoadedFile, rules: ImageRules, ignoredMarkers: KrmResult[]): WritableSite[] {
+/** Every object of a file, with the document that holds it (the node the pipeline edits). */
+function itemsOf(file: LoadedFile): PipelineItem[] {
   return file.objects.flatMap((source) => {
     const index = source.origin.file?.index ?? 0;
     const document = file.stream.documents[index];
     if (!document) return [];
-    const context = { resourceRef: resourceRefOf(source.object), file: { path: file.path, index } };
-    const { sites, warnings } = objectSites(document.contents, source.object, context, rules);
-    ignoredMarkers.push(...warnings);
-    return sites;
+    return [{ node: document.contents, object: source.object, context: { resourceRef: resourceRefOf(source.object), file: { path: file.path, index } } }];
   });
 }
 

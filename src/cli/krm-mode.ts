@@ -1,6 +1,6 @@
 import { runKrm } from '../krm/run.js';
-import { formatResult } from '../krm/results.js';
-import type { RunRegistry } from '../setup/registry.js';
+import { errorCount, formatResult } from '../diagnostics/results.js';
+import type { RegistryClient } from '../registry/types.js';
 import { startProgress } from './progress.js';
 import { count, formatSummary, secondsSince } from './summary.js';
 
@@ -14,7 +14,7 @@ async function readStdin(): Promise<string> {
 export async function runKrmMode(options: { offline: boolean; cacheDir?: string }): Promise<number> {
   const started = performance.now();
   const input = await readStdin();
-  let registry: RunRegistry | undefined;
+  let registry: RegistryClient | undefined;
   const progress = startProgress({
     stream: process.stderr,
     describe: () => `apply-image-policies: resolving… ${count(registry?.requestCount() ?? 0, 'registry request')}, ${secondsSince(started).toFixed(1)}s`,
@@ -38,7 +38,7 @@ export async function runKrmMode(options: { offline: boolean; cacheDir?: string 
     changed: outcome.stats.pinned,
     unchanged: outcome.stats.unchanged,
     // Unreadable input yields no results, only a diagnostic; it is still an error.
-    errors: outcome.results.filter((r) => r.severity === 'error').length + (outcome.stdout === '' ? 1 : 0),
+    errors: errorCount(outcome.results) + (outcome.stdout === '' ? 1 : 0),
     requests: registry?.requestCount() ?? 0,
     seconds: secondsSince(started),
   });

@@ -1,17 +1,19 @@
 import type { PolicyDefinition } from '../config/policy-definitions.js';
 import type { PreparedPolicy } from '../policy/select.js';
+import type { TagFunnel } from '../policy/funnel.js';
 import { bulkTagSourceFor, type BulkSelectionOptions, type BulkTagSource, type JsonGetter } from '../registry/bulk/index.js';
 import { RegistryError } from '../registry/errors.js';
 import type { ImageRepository } from '../registry/types.js';
 import { RequestBudgetError } from './budget.js';
-import type { ResolverRegistry } from './resolve.js';
+import type { RegistryPort } from './registry-port.js';
+import type { AliasSearch, AliasStep } from './resolution.js';
 
 export interface AliasRequest {
   definition: PolicyDefinition & { aliasOf?: { tag: string } };
   policy: PreparedPolicy;
   repo: ImageRepository;
   tags: readonly string[];
-  registry: ResolverRegistry & Partial<JsonGetter>;
+  registry: RegistryPort;
   /** Most lookups in flight at once. The window grows with the search, so an early winner wastes little. */
   window?: number;
   /** Where to say that a vendor API failed and the HEAD-per-tag path answered instead. */
@@ -19,8 +21,24 @@ export interface AliasRequest {
   bulk?: BulkSelectionOptions;
 }
 
+/** The alias found, with how: the funnel its candidates came through and each lookup of the search. */
+export interface AliasOutcome {
+  tag: string;
+  digest: string;
+  funnel: TagFunnel;
+  search: AliasSearch;
+}
+
 export class AliasNotFoundError extends Error {
   override name = 'AliasNotFoundError';
+  constructor(
+    message: string,
+    /** What the search asked before giving up, for a report of why nothing was pinned. */
+    readonly search?: AliasSearch,
+    readonly funnel?: TagFunnel,
+  ) {
+    super(message);
+  }
 }
 
 const DEFAULT_WINDOW = 16;
@@ -41,6 +59,12 @@ const stderrNotice = (message: string): void => {
  * a later run only pays for tags it has not seen.
  */
 export async function resolveAlias(request: AliasRequest): Promise<{ tag: string; digest: string }> {
+  const { tag, digest } = await searchAlias(request);
+  return { tag, digest };
+}
+
+/** {@link resolveAlias}, keeping the funnel and each lookup of the search for a report. */
+export async function searchAlias(request: AliasRequest): Promise<AliasOutcome> {
   const { definition, policy, repo, registry } = request;
   const rolling = definition.aliasOf?.tag as string;
   const notice = request.onNotice ?? stderrNotice;
@@ -53,31 +77,51 @@ export async function resolveAlias(request: AliasRequest): Promise<{ tag: string
     if (!tags.includes(rolling)) throw new AliasNotFoundError(`the tracked tag '${rolling}' does not exist in ${definition.image}`);
   }
   const target = await registry.resolveDigest(repo, rolling, { mutable: true });
-  const candidatesOf = (list: readonly string[]): string[] => policy.rank(list.filter((tag) => tag !== rolling));
+  const funnelOf = (list: readonly string[]): TagFunnel => policy.funnel(list.filter((tag) => tag !== rolling));
+  const steps: AliasStep[] = [];
+  const search = (funnel: TagFunnel, method: string, tag?: string): AliasSearch => ({
+    rolling,
+    digest: target,
+    ...(tag === undefined ? {} : { tag }),
+    method,
+    asked: steps.length,
+    candidates: funnel.ranked.length,
+    steps,
+  });
 
-  let candidates = candidatesOf(tags);
-  const viaBulk = await searchInBulk(request, target, candidates.length, candidatesOf, notice);
-  if (viaBulk) return viaBulk.tag === undefined ? notFound(rolling, target, viaBulk.candidates, viaBulk.api) : { tag: viaBulk.tag, digest: target };
+  let funnel = funnelOf(tags);
+  const viaBulk = await searchInBulk(request, target, funnel.ranked.length, (list) => funnelOf(list).ranked, notice, steps);
+  if (viaBulk) {
+    const method = `vendor:${viaBulk.api}`;
+    if (viaBulk.tag === undefined) notFound(rolling, target, viaBulk.candidates, search(funnel, method), funnel, viaBulk.api);
+    return { tag: viaBulk.tag, digest: target, funnel, search: search(funnel, method, viaBulk.tag) };
+  }
 
   const window = Math.max(1, request.window ?? DEFAULT_WINDOW);
-  const lookup = (tag: string) => candidateDigest(registry, repo, tag);
-  let found = await firstMatch(candidates, lookup, target, window);
+  const lookup = async (tag: string) => {
+    const digest = await candidateDigest(registry, repo, tag);
+    steps.push({ tag, digest, via: 'registry' });
+    return digest;
+  };
+  let found = await firstMatch(funnel.ranked, lookup, target, window);
   if (found === undefined) {
     // The rolling tag may have moved to a build pushed after the cached list was taken.
     const fresh = await refreshed();
     const known = new Set(tags);
     if (fresh.some((tag) => !known.has(tag))) {
-      candidates = candidatesOf(fresh);
-      found = await firstMatch(candidates, lookup, target, window);
+      funnel = funnelOf(fresh);
+      found = await firstMatch(funnel.ranked, lookup, target, window);
     }
   }
-  if (found === undefined) return notFound(rolling, target, candidates.length);
-  return { tag: found, digest: target };
+  if (found === undefined) notFound(rolling, target, funnel.ranked.length, search(funnel, 'head-search'), funnel);
+  return { tag: found, digest: target, funnel, search: search(funnel, 'head-search', found) };
 }
 
-function notFound(rolling: string, target: string, checked: number, api?: string): never {
+function notFound(rolling: string, target: string, checked: number, search: AliasSearch, funnel: TagFunnel, api?: string): never {
   throw new AliasNotFoundError(
     `no tag points to the same image as '${rolling}' (${target}); checked ${checked} candidate tag${checked === 1 ? '' : 's'} after exclusionList and filterTags${api ? ` (per the ${api})` : ''}`,
+    search,
+    funnel,
   );
 }
 
@@ -107,7 +151,7 @@ async function firstMatch(
 }
 
 /** A candidate deleted since the list was taken is not a match, not a failure. */
-async function candidateDigest(registry: ResolverRegistry, repo: ImageRepository, tag: string): Promise<string | undefined> {
+async function candidateDigest(registry: RegistryPort, repo: ImageRepository, tag: string): Promise<string | undefined> {
   try {
     return await registry.resolveDigest(repo, tag, { mutable: false });
   } catch (error) {
@@ -133,10 +177,12 @@ async function searchInBulk(
   candidateCount: number,
   candidatesOf: (tags: readonly string[]) => string[],
   notice: (message: string) => void,
+  steps: AliasStep[],
 ): Promise<BulkOutcome | undefined> {
   const { registry, repo, definition } = request;
-  if (typeof registry.getJson !== 'function') return undefined;
-  const http = registry as JsonGetter;
+  const { getJson } = registry;
+  if (typeof getJson !== 'function') return undefined;
+  const http: JsonGetter = { getJson: (r, path, options) => getJson.call(registry, r, path, options) };
   let source: BulkTagSource | undefined;
   try {
     source = await bulkTagSourceFor(repo, http, { ...request.bulk, probe: request.bulk?.probe ?? candidateCount >= HARBOR_PROBE_MIN_CANDIDATES });
@@ -149,6 +195,7 @@ async function searchInBulk(
     const winner = ranked[0];
     if (winner === undefined) return { api: source.api, candidates: candidateCount };
     const confirmed = await candidateDigest(registry, repo, winner);
+    steps.push({ tag: winner, digest: confirmed, via: 'vendor' });
     if (confirmed === target) return { api: source.api, tag: winner, candidates: candidateCount };
     notice(`${definition.origin.description}: the ${source.api} says ${winner} is ${target}, the registry says ${confirmed ?? 'it does not exist'}; asking tag by tag instead`);
     return undefined;

@@ -4,7 +4,7 @@
 import { isMap, isScalar, isSeq, type Scalar } from 'yaml';
 import type { FieldSpec, FunctionConfig } from '../config/function-config.js';
 import { policyKey, type PolicyDefinition } from '../config/policy-definitions.js';
-import type { KrmResult } from '../krm/results.js';
+import { errorResult, warningResult, type KrmResult } from '../diagnostics/results.js';
 import { scalarText } from '../markers/find.js';
 import { parseReference, parseRepository } from '../registry/name.js';
 import type { ImageRepository } from '../registry/types.js';
@@ -86,12 +86,12 @@ export function compileImageRules(config: Pick<FunctionConfig, 'images' | 'field
       const repository = parseRepository(rule.name);
       const earlier = rules.find((r) => sameRepository(r.repository, repository));
       if (earlier) {
-        problems.push({ severity: 'error', message: `${declaredBy}: the same repository as ${earlier.declaredBy}; keep one rule per repository` });
+        problems.push(errorResult(`${declaredBy}: the same repository as ${earlier.declaredBy}; keep one rule per repository`));
         return;
       }
       rules.push({ index, name: rule.name, repository, policy: { namespace, name }, declaredBy });
     } catch (error) {
-      problems.push({ severity: 'error', message: `${declaredBy}: ${(error as Error).message}` });
+      problems.push(errorResult(`${declaredBy}: ${(error as Error).message}`));
     }
   });
   const paths: PathRule[] = [...BUILT_IN_PATHS];
@@ -103,7 +103,7 @@ export function compileImageRules(config: Pick<FunctionConfig, 'images' | 'field
         steps: parseFieldPath(spec.path),
       });
     } catch (error) {
-      problems.push({ severity: 'error', message: `functionConfig spec.fieldSpecs[${index}].path: ${(error as Error).message}` });
+      problems.push(errorResult(`functionConfig spec.fieldSpecs[${index}].path: ${(error as Error).message}`));
     }
   });
   return { rules: { rules, paths }, problems };
@@ -125,10 +125,11 @@ export function imageRuleProblems(
     const key = policyKey(rule.policy.namespace, rule.policy.name);
     const definition = policies.get(key);
     if (!definition) {
-      problems.push({
-        severity: 'error',
-        message: `${rule.declaredBy} names ImagePolicy ${key}, which is not defined: add an ImagePolicy (and its ImageRepository) to the inputs, or an entry in the functionConfig spec.policies`,
-      });
+      problems.push(
+        errorResult(
+          `${rule.declaredBy} names ImagePolicy ${key}, which is not defined: add an ImagePolicy (and its ImageRepository) to the inputs, or an entry in the functionConfig spec.policies`,
+        ),
+      );
       continue;
     }
     let policyRepository: ImageRepository;
@@ -138,10 +139,7 @@ export function imageRuleProblems(
       continue; // resolveSites reports an unparsable policy image against every field it affects.
     }
     if (!sameRepository(policyRepository, rule.repository)) {
-      problems.push({
-        severity: 'error',
-        message: `${rule.declaredBy} uses ImagePolicy ${key}, which tracks ${definition.image}: its tags and digests belong to another repository`,
-      });
+      problems.push(errorResult(`${rule.declaredBy} uses ImagePolicy ${key}, which tracks ${definition.image}: its tags and digests belong to another repository`));
     }
   }
   return problems;
@@ -190,7 +188,7 @@ export function unusedImageRules(rules: ImageRules, sites: readonly WritableSite
   const used = new Set(sites.map((w) => w.site.where.declaredBy));
   return rules.rules
     .filter((rule) => !used.has(rule.declaredBy))
-    .map((rule) => ({ severity: 'warning' as const, message: `${rule.declaredBy} matched no image field` }));
+    .map((rule) => warningResult(`${rule.declaredBy} matched no image field`));
 }
 
 function appliesTo(rule: PathRule, object: Record<string, unknown>): boolean {

@@ -1,168 +1,184 @@
 import type { PolicyDefinition } from '../config/policy-definitions.js';
 import { originFields, policyKey } from '../config/policy-definitions.js';
-import { hasErrors, type KrmResult } from '../krm/results.js';
+import { errorResult, hasErrors, infoResult, warningResult, type KrmResult } from '../diagnostics/results.js';
 import { markerValue } from '../markers/write.js';
 import { preparePolicy, type PreparedPolicy } from '../policy/select.js';
 import { parseReference, parseRepository, type ImageReference } from '../registry/name.js';
 import type { ImageRepository } from '../registry/types.js';
-import { resolveAlias } from './alias.js';
-import { siteResult, type PolicySite } from './sites.js';
+import { searchAlias } from './alias.js';
+import type { RegistryPort } from './registry-port.js';
+import type { PolicyResolution, Resolution, SiteOutcome, SiteUpdate } from './resolution.js';
+import { siteLocationOf, type PolicySite } from './sites.js';
 
-/**
- * What the resolver needs from the registry. Hints let a caching client decide how
- * fresh an answer must be: a tag list may be reused within the policy's interval,
- * a mutable tag (tracked `latest`, `Always` digests) must be asked again.
- */
-export interface ResolverRegistry {
-  listTags(repo: ImageRepository, hints?: { maxAgeMs?: number }): Promise<string[]>;
-  resolveDigest(repo: ImageRepository, tag: string, hints?: { mutable?: boolean }): Promise<string>;
+export type { PolicyResolution, Resolution, SiteOutcome, SiteUpdate } from './resolution.js';
+
+interface PreparedEntry {
+  definition: PolicyDefinition;
+  policy: PreparedPolicy;
+  repo: ImageRepository;
+  record: PolicyResolution;
 }
 
-export interface SiteUpdate {
-  site: PolicySite;
-  value: string;
-}
+/** The results and site errors of one resolution, collected as its phases run. */
+class Findings {
+  readonly results: KrmResult[] = [];
+  readonly siteErrors = new Map<PolicySite, string>();
 
-export interface Resolution {
-  /** New value for every site whose value changes; empty when any error occurred. */
-  updates: SiteUpdate[];
-  unchanged: PolicySite[];
-  results: KrmResult[];
-}
+  site(site: PolicySite, message: string): void {
+    this.siteErrors.set(site, message);
+    this.results.push(errorResult(message, siteLocationOf(site)));
+  }
 
-interface PolicyOutcome {
-  tag: string;
-  /** Filled lazily: only sites that write a digest need one. */
-  digest?: string;
+  /** One result per affected field, each naming the field and the policy, so no marker's failure is hidden. */
+  policy(definition: PolicyDefinition, sites: readonly PolicySite[], message: string): void {
+    const text = `${definition.origin.description} (${definition.image}): ${message}`;
+    if (sites.length === 0) this.results.push(errorResult(text, originFields(definition.origin)));
+    for (const site of sites) this.site(site, `${site.where.declaredBy}: ${text}`);
+  }
+
+  /** Something the user should know that does not stop the run, e.g. a vendor API fell back to HEADs. */
+  notice(definition: PolicyDefinition, message: string): void {
+    this.results.push(warningResult(`${definition.origin.description} (${definition.image}): ${message}`, originFields(definition.origin)));
+  }
+
+  get failed(): boolean {
+    return hasErrors(this.results);
+  }
 }
 
 /** Plans and runs the registry work for a set of sites, then computes new values. */
 export async function resolveSites(
   sites: readonly PolicySite[],
   policies: ReadonlyMap<string, PolicyDefinition>,
-  registry: ResolverRegistry,
+  registry: RegistryPort,
 ): Promise<Resolution> {
-  const results: KrmResult[] = [];
-  const byPolicy = new Map<string, PolicySite[]>();
+  const findings = new Findings();
+  const records = new Map<string, PolicyResolution>();
   for (const site of sites) {
     const key = policyKey(site.policy.namespace, site.policy.name);
-    if (!policies.has(key)) {
-      results.push(
-        siteResult(
-          site,
-          'error',
-          `${site.where.declaredBy} names ImagePolicy ${key}, which is not defined: add an ImagePolicy (and its ImageRepository) to the inputs, or an entry in the functionConfig spec.policies`,
-        ),
+    let record = records.get(key);
+    if (!record) {
+      const definition = policies.get(key);
+      records.set(key, (record = { key, ...(definition ? { definition } : {}), sites: [] }));
+    }
+    record.sites.push(site);
+    if (!record.definition) {
+      record.error = 'not defined';
+      findings.site(
+        site,
+        `${site.where.declaredBy} names ImagePolicy ${key}, which is not defined: add an ImagePolicy (and its ImageRepository) to the inputs, or an entry in the functionConfig spec.policies`,
       );
-      continue;
-    }
-    const group = byPolicy.get(key);
-    if (group) group.push(site);
-    else byPolicy.set(key, [site]);
-  }
-
-  // Build every used policy before any registry call, so a bad range or regex costs nothing.
-  const prepared = new Map<string, { definition: PolicyDefinition; policy: PreparedPolicy; repo: ImageRepository }>();
-  for (const key of byPolicy.keys()) {
-    const definition = policies.get(key) as PolicyDefinition;
-    try {
-      prepared.set(key, { definition, policy: preparePolicy(definition.selection), repo: parseRepository(definition.image) });
-    } catch (error) {
-      results.push(...policyErrors(definition, byPolicy.get(key) ?? [], (error as Error).message));
     }
   }
-  if (hasErrors(results)) return { updates: [], unchanged: [], results };
+  const done = (updates: SiteUpdate[] = [], unchanged: PolicySite[] = []): Resolution => ({
+    updates: findings.failed ? [] : updates,
+    unchanged: findings.failed ? [] : unchanged,
+    results: findings.results,
+    policies: [...records.values()],
+    sites: siteOutcomes(sites, findings.siteErrors, updates),
+  });
 
-  const outcomes = new Map<string, PolicyOutcome>();
-  await Promise.all(
-    [...prepared].map(async ([key, { definition, policy, repo }]) => {
-      try {
-        const tags = await registry.listTags(repo, { maxAgeMs: definition.tagListMaxAgeMs });
-        if (definition.aliasOf) {
-          const alias = await resolveAlias({
-            definition,
-            policy,
-            repo,
-            tags,
-            registry,
-            onNotice: (message) => results.push(policyNotice(definition, message)),
-          });
-          outcomes.set(key, alias);
-        } else {
-          outcomes.set(key, { tag: policy.select(tags) });
-        }
-      } catch (error) {
-        results.push(...policyErrors(definition, byPolicy.get(key) ?? [], (error as Error).message));
-      }
-    }),
-  );
-  if (hasErrors(results)) return { updates: [], unchanged: [], results };
+  const prepared = preparePolicies(records, findings);
+  if (findings.failed) return done();
 
-  const digestRequests = new Map<string, Promise<string>>();
-  const digestFor = (key: string): Promise<string> => {
-    const outcome = outcomes.get(key) as PolicyOutcome;
-    if (outcome.digest) return Promise.resolve(outcome.digest);
-    let pending = digestRequests.get(key);
-    if (!pending) {
-      const { definition, repo } = prepared.get(key)!;
-      // `Always` means the user expects the tag may move under them; tell the cache.
-      pending = registry.resolveDigest(repo, outcome.tag, { mutable: definition.digestReflectionPolicy === 'Always' });
-      digestRequests.set(key, pending);
-    }
-    return pending;
-  };
+  await Promise.all(prepared.map((entry) => selectTag(entry, registry, findings)));
+  if (findings.failed) return done();
 
   const updates: SiteUpdate[] = [];
   const unchanged: PolicySite[] = [];
-  await Promise.all(
-    [...byPolicy].map(async ([key, policySites]) => {
-      const { definition } = prepared.get(key)!;
-      const outcome = outcomes.get(key) as PolicyOutcome;
-      for (const site of policySites) {
-        try {
-          const digest = await digestForSite(site, definition, outcome, () => digestFor(key));
-          if (site.suffix === 'digest' && !digest) {
-            results.push(
-              siteResult(
-                site,
-                'error',
-                `${site.where.declaredBy} asks for a digest, but ImagePolicy ${key} has digestReflectionPolicy Never`,
-              ),
-            );
-            continue;
-          }
-          const value = markerValue(site.suffix, { image: site.image ?? definition.image, tag: outcome.tag, ...(digest ? { digest } : {}) });
-          if (value === site.current) unchanged.push(site);
-          else updates.push({ site, value });
-        } catch (error) {
-          results.push(siteResult(site, 'error', `ImagePolicy ${key}: ${(error as Error).message}`));
-        }
-      }
-    }),
-  );
-  if (hasErrors(results)) return { updates: [], unchanged: [], results };
+  await Promise.all(prepared.map((entry) => computeValues(entry, registry, findings, updates, unchanged)));
+  if (findings.failed) return done();
 
   for (const { site, value } of updates) {
-    results.push(
-      siteResult(site, 'info', `${site.current} → ${value} (ImagePolicy ${site.policy.namespace}/${site.policy.name})`, {
-        field: { path: site.where.fieldPath, currentValue: site.current, proposedValue: value },
-      }),
+    findings.results.push(
+      infoResult(
+        `${site.current} → ${value} (ImagePolicy ${site.policy.namespace}/${site.policy.name})`,
+        siteLocationOf(site, { currentValue: site.current, proposedValue: value }),
+      ),
     );
   }
-  return { updates, unchanged, results };
+  return done(updates, unchanged);
+}
+
+/** Builds every used policy before any registry call, so a bad range or regex costs nothing. */
+function preparePolicies(records: ReadonlyMap<string, PolicyResolution>, findings: Findings): PreparedEntry[] {
+  const prepared: PreparedEntry[] = [];
+  for (const record of records.values()) {
+    const definition = record.definition;
+    if (!definition) continue;
+    try {
+      prepared.push({ definition, policy: preparePolicy(definition.selection), repo: parseRepository(definition.image), record });
+    } catch (error) {
+      record.error = (error as Error).message;
+      findings.policy(definition, record.sites, record.error);
+    }
+  }
+  return prepared;
+}
+
+async function selectTag({ definition, policy, repo, record }: PreparedEntry, registry: RegistryPort, findings: Findings): Promise<void> {
+  try {
+    const tags = await registry.listTags(repo, { maxAgeMs: definition.tagListMaxAgeMs });
+    record.listed = tags;
+    if (definition.aliasOf) {
+      const alias = await searchAlias({ definition, policy, repo, tags, registry, onNotice: (message) => findings.notice(definition, message) });
+      record.funnel = alias.funnel;
+      record.alias = alias.search;
+      record.selected = { tag: alias.tag, digest: alias.digest };
+    } else {
+      const { tag, funnel } = policy.choose(tags);
+      record.funnel = funnel;
+      record.selected = { tag };
+    }
+  } catch (error) {
+    const details = error as Error & { search?: PolicyResolution['alias']; funnel?: PolicyResolution['funnel'] };
+    if (details.search) record.alias = details.search;
+    if (details.funnel) record.funnel = details.funnel;
+    record.error = details.message;
+    findings.policy(definition, record.sites, details.message);
+  }
+}
+
+async function computeValues(
+  { definition, repo, record }: PreparedEntry,
+  registry: RegistryPort,
+  findings: Findings,
+  updates: SiteUpdate[],
+  unchanged: PolicySite[],
+): Promise<void> {
+  const selected = record.selected!;
+  // `Always` means the user expects the tag may move under them; tell the cache.
+  const lookup = async (): Promise<string> => {
+    selected.digest ??= await registry.resolveDigest(repo, selected.tag, { mutable: definition.digestReflectionPolicy === 'Always' });
+    return selected.digest;
+  };
+  for (const site of record.sites) {
+    try {
+      const digest = await digestForSite(site, definition, selected.tag, lookup);
+      if (site.suffix === 'digest' && !digest) {
+        findings.site(site, `${site.where.declaredBy} asks for a digest, but ImagePolicy ${record.key} has digestReflectionPolicy Never`);
+        continue;
+      }
+      const value = markerValue(site.suffix, { image: site.image ?? definition.image, tag: selected.tag, ...(digest ? { digest } : {}) });
+      if (value === site.current) unchanged.push(site);
+      else updates.push({ site, value });
+    } catch (error) {
+      findings.site(site, `ImagePolicy ${record.key}: ${(error as Error).message}`);
+    }
+  }
 }
 
 async function digestForSite(
   site: PolicySite,
   definition: PolicyDefinition,
-  outcome: PolicyOutcome,
+  tag: string,
   lookup: () => Promise<string>,
 ): Promise<string | undefined> {
   if (site.suffix === 'tag' || site.suffix === 'name') return undefined;
   if (definition.digestReflectionPolicy === 'Never') return undefined;
   if (definition.digestReflectionPolicy === 'IfNotPresent' && site.suffix === undefined) {
     const current = referenceIn(site.current);
-    if (current?.tag === outcome.tag && current.repository.written === (site.image ?? definition.image) && current.digest) return current.digest;
+    if (current?.tag === tag && current.repository.written === (site.image ?? definition.image) && current.digest) return current.digest;
   }
   return lookup();
 }
@@ -176,14 +192,18 @@ function referenceIn(value: string): ImageReference | undefined {
   }
 }
 
-/** Something the user should know that does not stop the run, e.g. a vendor API fell back to HEADs. */
-function policyNotice(definition: PolicyDefinition, message: string): KrmResult {
-  return { severity: 'warning', message: `${definition.origin.description} (${definition.image}): ${message}`, ...originFields(definition.origin) };
-}
-
-/** One result per affected field, each naming the field and the policy, so no marker's failure is hidden. */
-function policyErrors(definition: PolicyDefinition, sites: readonly PolicySite[], message: string): KrmResult[] {
-  const text = `${definition.origin.description} (${definition.image}): ${message}`;
-  if (sites.length === 0) return [{ severity: 'error', message: text, ...originFields(definition.origin) }];
-  return sites.map((site) => siteResult(site, 'error', `${site.where.declaredBy}: ${text}`));
+function siteOutcomes(
+  sites: readonly PolicySite[],
+  siteErrors: ReadonlyMap<PolicySite, string>,
+  updates: readonly SiteUpdate[],
+): SiteOutcome[] {
+  const after = new Map(updates.map((update) => [update.site, update.value]));
+  return sites.map((site) => {
+    const policy = policyKey(site.policy.namespace, site.policy.name);
+    const error = siteErrors.get(site);
+    if (error !== undefined) return { site, policy, outcome: 'error', before: site.current, error };
+    const value = siteErrors.size === 0 ? after.get(site) : undefined;
+    if (value !== undefined) return { site, policy, outcome: 'pinned', before: site.current, after: value };
+    return { site, policy, outcome: 'unchanged', before: site.current, after: site.current };
+  });
 }

@@ -1,4 +1,4 @@
-import type { KrmResult, ResourceRef } from '../krm/results.js';
+import type { ResourceRef, ResultField, ResultLocation } from '../diagnostics/results.js';
 
 /** A field to be written from a policy: a `$imagepolicy` marker or an `images:` rule match. */
 export interface PolicySite {
@@ -18,12 +18,11 @@ export interface SiteLocation {
   declaredBy: string;
 }
 
-export function siteResult(site: PolicySite, severity: KrmResult['severity'], message: string, extra?: Partial<KrmResult>): KrmResult {
+/** Where a site's results point: its object, its field (with the values, for a pin) and its file. */
+export function siteLocationOf(site: PolicySite, values?: Omit<ResultField, 'path'>): ResultLocation {
   return {
-    severity,
-    message,
     ...(site.where.resourceRef ? { resourceRef: site.where.resourceRef } : {}),
-    field: { path: site.where.fieldPath, ...(extra?.field ?? {}) },
+    field: { path: site.where.fieldPath, ...values },
     ...(site.where.file ? { file: site.where.file } : {}),
   };
 }

@@ -1,5 +1,5 @@
-import { formatFieldPath } from '../krm/field-path.js';
-import type { KrmResult, ResourceRef } from '../krm/results.js';
+import { formatFieldPath } from '../diagnostics/field-path.js';
+import { warningResult, type KrmResult, type ResourceRef } from '../diagnostics/results.js';
 import { scanMarkers, type MarkedField } from '../markers/find.js';
 import { writeScalar } from '../markers/write.js';
 import type { SiteUpdate } from './resolve.js';
@@ -24,13 +24,9 @@ export interface NodeContext {
  */
 export function scanMarkerSites(node: unknown, context: NodeContext): { sites: WritableSite[]; warnings: KrmResult[] } {
   const scan = scanMarkers(node);
-  const warnings: KrmResult[] = scan.problems.map((problem) => ({
-    severity: 'warning',
-    message: `ignored ${commentText(problem.comment)}: ${problem.problem}`,
-    ...(context.resourceRef ? { resourceRef: context.resourceRef } : {}),
-    field: { path: formatFieldPath(problem.path) },
-    ...(context.file ? { file: context.file } : {}),
-  }));
+  const warnings: KrmResult[] = scan.problems.map((problem) =>
+    warningResult(`ignored ${commentText(problem.comment)}: ${problem.problem}`, { ...context, field: { path: formatFieldPath(problem.path) } }),
+  );
   return { sites: scan.fields.map((field) => toWritableSite(field, context)), warnings };
 }
 

@@ -11,7 +11,7 @@ import {
   type BulkTagSource,
   type JsonGetter,
 } from '../../src/registry/bulk/index.js';
-import { createRegistryClient, type ImageRepository, type RegistryClientHandle } from '../../src/registry/index.js';
+import { createRegistryClient, type ImageRepository, type RegistryClient } from '../../src/registry/index.js';
 import { resolveAlias } from '../../src/resolve/alias.js';
 import { useRegistryFixture } from '../harness/fixture.js';
 import { pushImage, registryAvailable } from '../harness/registry.js';
@@ -59,7 +59,7 @@ describe('bulk tag sources: which vendor API a registry host offers', () => {
 describe('bulk tag sources against FAKE vendor APIs (recorded shapes, paginated two per page)', () => {
   let flat: FakeVendorServer;
   let nested: FakeVendorServer;
-  let client: RegistryClientHandle;
+  let client: RegistryClient;
 
   beforeAll(async () => {
     flat = await startFakeVendorApis({ repository: 'proj/app', tags: TAGS });
@@ -104,7 +104,7 @@ describe('bulk tag sources against FAKE vendor APIs (recorded shapes, paginated 
 
 describe.skipIf(!registryAvailable())('the alias search with a bulk source, HEADs against the real registry', () => {
   const fx = useRegistryFixture({ proxy: true });
-  let client: RegistryClientHandle;
+  let client: RegistryClient;
   let fake: FakeVendorServer;
   let digests: { build: string; decoy: string };
 
@@ -128,7 +128,7 @@ describe.skipIf(!registryAvailable())('the alias search with a bulk source, HEAD
     await fake?.stop();
   });
 
-  const search = async (client: RegistryClientHandle, repo: ImageRepository, http: JsonGetter, notices: string[]) => {
+  const search = async (client: RegistryClient, repo: ImageRepository, http: JsonGetter, notices: string[]) => {
     const definition = aliasDefinition('app', repo.written, '^sha-[0-9a-f]{7}$');
     const policy = preparePolicy(definition.selection);
     const tags = await client.listTags(repo);

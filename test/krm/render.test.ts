@@ -1,7 +1,7 @@
 import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { parseResourceList } from '../../src/krm/resource-list.js';
-import type { KrmResult } from '../../src/krm/results.js';
+import type { KrmResult } from '../../src/diagnostics/results.js';
 
 const ours: KrmResult[] = [{ severity: 'info', message: 'a → b', field: { path: 'data.image' } }];
 

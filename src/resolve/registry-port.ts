@@ -1,0 +1,23 @@
+import type { RegistryClient } from '../registry/types.js';
+
+/**
+ * What the resolver needs from a registry: tags and digests, and optionally the JSON GET that
+ * vendor bulk APIs answer alias searches with, the request meter and the notices. Hints let a
+ * caching client decide how fresh an answer must be: a tag list may be reused within the policy's
+ * interval, a mutable tag (tracked `latest`, `Always` digests) must be asked again.
+ *
+ * Declared apart from the resolver so its parts (alias search, budget) depend on this port,
+ * not on each other.
+ */
+export type RegistryPort = Pick<RegistryClient, 'listTags' | 'resolveDigest'> &
+  Partial<Pick<RegistryClient, 'getJson' | 'requestCount' | 'notices'>>;
+
+/** The optional parts of `registry`, bound to it: what a decorator passes through unchanged. */
+export function optionalParts(registry: RegistryPort): Partial<RegistryPort> {
+  const { getJson, requestCount, notices } = registry;
+  return {
+    ...(getJson ? { getJson: (repo, path, options) => getJson.call(registry, repo, path, options) } : {}),
+    ...(requestCount ? { requestCount: () => requestCount.call(registry) } : {}),
+    ...(notices ? { notices: () => notices.call(registry) } : {}),
+  };
+}
