@@ -1,0 +1,48 @@
+/**
+ * When the client may send credentials, and which secrets it must keep out of every message.
+ * The auth interceptor asks here; error wording redacts with {@link CredentialRules.redact}.
+ */
+import { AuthError, redact } from '../errors.js';
+import { isLoopbackHost } from '../scheme.js';
+import type { Credential, Keychain } from '../types.js';
+
+export interface CredentialRules {
+  /** The keychain's credential for an origin (and the repository of a pull scope), or a refusal. */
+  credentialsFor(origin: string, scope?: string): Promise<Credential | undefined>;
+  /** Refuses a token realm that would carry credentials over plain http to a remote host. */
+  checkRealm(realm: URL, origin: string): void;
+  /** Keychain lookups use the registry's name, not its API host (registry-1.docker.io → index.docker.io). */
+  rememberRegistry(apiHost: string, registry: string): void;
+  /** Remembers a value (a token the realm issued) that must never appear in output. */
+  addSecret(value: string): void;
+  redact(message: string): string;
+}
+
+export function credentialRules(keychain: Keychain, markedInsecure: (host: string) => boolean): CredentialRules {
+  const registryOfHost = new Map<string, string>();
+  const secrets = new Set<string>();
+  return {
+    async credentialsFor(origin, scope) {
+      const url = new URL(origin);
+      const repository = scope === undefined ? undefined : /^repository:(.+):[^:]*$/.exec(scope)?.[1];
+      const cred = await keychain.resolve(registryOfHost.get(url.host) ?? url.host, repository);
+      if (!cred) return undefined;
+      for (const s of [cred.password, cred.identityToken, cred.registryToken]) if (s) secrets.add(s);
+      // Anyone on the path could read them: only the user's own machine or an explicit opt-in.
+      if (url.protocol === 'http:' && !isLoopbackHost(url.host) && !markedInsecure(url.host)) {
+        throw new AuthError(
+          `refusing to send credentials to ${url.host} over plain http; serve it over https, or mark it insecure in the functionConfig spec.registries[] if you accept that risk`,
+        );
+      }
+      return cred;
+    },
+    checkRealm(realm, origin) {
+      const registryHost = new URL(origin).host;
+      if (realm.protocol === 'https:' || isLoopbackHost(realm.host) || markedInsecure(registryHost)) return;
+      throw new AuthError(`${registryHost} sends us to the token realm ${realm.origin}${realm.pathname} over plain http; refusing (mark ${registryHost} insecure to allow it)`);
+    },
+    rememberRegistry: (apiHost, registry) => void registryOfHost.set(apiHost, registry),
+    addSecret: (value) => void secrets.add(value),
+    redact: (message) => redact(message, [...secrets]),
+  };
+}

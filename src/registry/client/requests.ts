@@ -1,0 +1,97 @@
+/**
+ * One request to a registry through the interceptor stack, read under a size cap, with every
+ * failure turned into a {@link RegistryError} that names the request and carries no secret.
+ */
+import type { Dispatcher } from 'undici';
+import { RegistryError, describeErrorBody, statusText, type RegistryErrorDetails } from '../errors.js';
+import type { ScopedDispatchOptions } from '../transport/auth.js';
+import type { RateLimitTracker } from '../transport/rate-limit.js';
+import type { ImageRepository } from '../types.js';
+import { readCapped } from './body.js';
+import type { CredentialRules } from './credentials.js';
+import { rateLimitExplanation, transportFailureReason } from './wording.js';
+
+export interface RegistryResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+export interface SendOptions {
+  accept: string;
+  maxBytes: number;
+  /** Token scope for requests outside the repository's own paths (vendor APIs). */
+  scope?: string;
+  headers?: Record<string, string>;
+}
+
+export interface RegistryRequests {
+  /** `scheme://apiHost` for a repository, once its scheme is known. */
+  baseUrl(repo: ImageRepository): Promise<string>;
+  send(repo: ImageRepository, method: 'GET' | 'HEAD', url: URL, options: SendOptions): Promise<RegistryResponse>;
+  /** The error for a response whose status the caller cannot use. */
+  httpError(repo: ImageRepository, method: string, url: URL, res: RegistryResponse): RegistryError;
+  /** An error about a request that answered with something unusable. */
+  fail(repo: ImageRepository, method: string, url: URL, message: string, status?: number): RegistryError;
+}
+
+export interface RequestSettings {
+  stack: Dispatcher;
+  credentials: CredentialRules;
+  rateLimits: RateLimitTracker;
+  schemeOf(apiHost: string): Promise<string>;
+  userAgent: string;
+  attempts: number;
+  timeoutFor(host: string): number;
+  hasClientCertificate(host: string): boolean;
+}
+
+export function registryRequests(settings: RequestSettings): RegistryRequests {
+  const { stack, credentials, rateLimits, userAgent, attempts, timeoutFor } = settings;
+  const requestOf = (repo: ImageRepository, method: string, url: URL, status?: number): RegistryErrorDetails => ({
+    method,
+    url: url.toString(),
+    registry: repo.registry,
+    repository: repo.repository,
+    ...(status === undefined ? {} : { status }),
+  });
+  const error = (message: string, details: RegistryErrorDetails, cause?: unknown) =>
+    new RegistryError(credentials.redact(message), details, cause === undefined ? undefined : { cause });
+
+  return {
+    async baseUrl(repo) {
+      credentials.rememberRegistry(repo.apiHost, repo.registry);
+      return `${await settings.schemeOf(repo.apiHost)}://${repo.apiHost}`;
+    },
+    async send(repo, method, url, { accept, maxBytes, scope, headers }) {
+      const silenceMs = timeoutFor(url.host);
+      const deadlineMs = attempts * silenceMs;
+      try {
+        const request: Dispatcher.RequestOptions & Pick<ScopedDispatchOptions, 'registryScope'> = {
+          origin: url.origin,
+          path: `${url.pathname}${url.search}`,
+          method,
+          headers: { ...headers, accept, 'user-agent': userAgent },
+          // headers/body timeouts bound each silence; the signal bounds the whole request, retries included.
+          headersTimeout: silenceMs,
+          bodyTimeout: silenceMs,
+          signal: AbortSignal.timeout(deadlineMs),
+          ...(scope ? { registryScope: scope } : {}),
+        };
+        const res = await stack.request(request);
+        const body = await readCapped(res.body, maxBytes);
+        return { status: res.statusCode, headers: res.headers, body };
+      } catch (cause) {
+        const reason = transportFailureReason(cause, { url, silenceMs, deadlineMs, attempts, hasClientCertificate: settings.hasClientCertificate(url.host) });
+        throw error(`${method} ${url}: ${reason}`, requestOf(repo, method, url), cause);
+      }
+    },
+    httpError(repo, method, url, res) {
+      const { summary, code } = describeErrorBody(res.body);
+      const text = `${res.status} ${statusText(res.status)}`.trim();
+      const why = rateLimitExplanation(url, res.status, res.headers, rateLimits.get(url.origin));
+      return error(`${method} ${url}: ${text}${summary ? ` (${summary})` : ''}${why}`, { ...requestOf(repo, method, url, res.status), ...(code ? { code } : {}) });
+    },
+    fail: (repo, method, url, message, status) => error(`${method} ${url}: ${message}`, requestOf(repo, method, url, status)),
+  };
+}
