@@ -54,25 +54,22 @@ export function preparePolicy(spec: SelectionSpec): PreparedPolicy {
   const tagFilter = compileTagFilter(spec.filterTags);
   const exclusion = compileExclusionList(spec.exclusionList);
 
-  const candidates = (tags: readonly string[]): { keys: string[]; originalOf: Map<string, string> } => {
-    const ordered = sortDescendingBytes(exclusion.apply(tags));
+  const candidates = (tags: readonly string[]): { kept: string[]; ordered: string[]; keys: string[]; originalOf: Map<string, string> } => {
+    const kept = exclusion.apply(tags);
+    const ordered = sortDescendingBytes(kept);
     const filtered: FilteredTag[] = tagFilter.apply(ordered);
     const originalOf = new Map(filtered.map(({ key, original }) => [key, original]));
-    return { keys: sortDescendingBytes([...originalOf.keys()]), originalOf };
+    return { kept, ordered, keys: sortDescendingBytes([...originalOf.keys()]), originalOf };
   };
 
   const narrow = (tags: readonly string[]): { funnel: TagFunnel; keys: string[]; originalOf: Map<string, string> } => {
-    const kept = exclusion.apply(tags);
+    const { kept, ordered, keys, originalOf } = candidates(tags);
     const keptSet = new Set(kept);
     const excluded: DroppedTag[] = tags.filter((tag) => !keptSet.has(tag)).map((tag) => ({ tag, reason: 'exclusion-list' }));
-    const ordered = sortDescendingBytes(kept);
-    const filtered = tagFilter.apply(ordered);
-    const originalOf = new Map(filtered.map(({ key, original }) => [key, original]));
     const survivors = new Set(originalOf.values());
     const unfiltered: DroppedTag[] = ordered
       .filter((tag) => !survivors.has(tag))
       .map((tag) => ({ tag, reason: tagFilter.matches(tag) ? 'filter-same-key' : 'filter-no-match' }));
-    const keys = sortDescendingBytes([...originalOf.keys()]);
     const rankedKeys = policer.rank(keys);
     const rankedSet = new Set(rankedKeys);
     const rejected: DroppedTag[] = keys
@@ -94,7 +91,8 @@ export function preparePolicy(spec: SelectionSpec): PreparedPolicy {
     // `rank` and `latest` fail alike on a bad list (numerical: its first non-number), in Flux's words.
     const { funnel, keys, originalOf } = narrow(tags);
     if (keys.length === 0) throw new PolicyError(EMPTY_LIST_MESSAGE);
-    return { tag: originalOf.get(policer.latest(keys))!, funnel };
+    // `rank(keys)[0]` is `latest(keys)`; only when nothing ranks is `latest` asked, for its error.
+    return { tag: funnel.ranked[0] ?? originalOf.get(policer.latest(keys))!, funnel };
   };
 
   return {

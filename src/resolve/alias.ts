@@ -56,14 +56,9 @@ const stderrNotice = (message: string): void => {
  * requests where the registry has one; otherwise candidates are asked best-first, so the first
  * match is the winner and the search ends there: the cost is the winner's rank, not the tag count.
  * Candidate tags are immutable by convention, so a caching registry answers repeats from disk and
- * a later run only pays for tags it has not seen.
+ * a later run only pays for tags it has not seen. The outcome keeps the funnel and each lookup
+ * of the search, for a report of why this tag was pinned.
  */
-export async function resolveAlias(request: AliasRequest): Promise<{ tag: string; digest: string }> {
-  const { tag, digest } = await searchAlias(request);
-  return { tag, digest };
-}
-
-/** {@link resolveAlias}, keeping the funnel and each lookup of the search for a report. */
 export async function searchAlias(request: AliasRequest): Promise<AliasOutcome> {
   const { definition, policy, repo, registry } = request;
   const rolling = definition.aliasOf?.tag as string;

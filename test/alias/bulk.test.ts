@@ -12,7 +12,7 @@ import {
   type JsonGetter,
 } from '../../src/registry/bulk/index.js';
 import { createRegistryClient, type ImageRepository, type RegistryClient } from '../../src/registry/index.js';
-import { resolveAlias } from '../../src/resolve/alias.js';
+import { searchAlias } from '../../src/resolve/alias.js';
 import { useRegistryFixture } from '../harness/fixture.js';
 import { pushImage, registryAvailable } from '../harness/registry.js';
 import { aliasDefinition } from './definition.js';
@@ -132,7 +132,7 @@ describe.skipIf(!registryAvailable())('the alias search with a bulk source, HEAD
     const definition = aliasDefinition('app', repo.written, '^sha-[0-9a-f]{7}$');
     const policy = preparePolicy(definition.selection);
     const tags = await client.listTags(repo);
-    return resolveAlias({
+    const { tag: alias, digest } = await searchAlias({
       definition,
       policy,
       repo,
@@ -140,6 +140,7 @@ describe.skipIf(!registryAvailable())('the alias search with a bulk source, HEAD
       registry: { listTags: client.listTags, resolveDigest: client.resolveDigest, getJson: http.getJson },
       onNotice: (message) => notices.push(message),
     });
+    return { tag: alias, digest };
   };
 
   it('FAKE Quay names the tags at latest\'s digest; the policy ranks them, one real HEAD confirms the winner, no HEAD per tag', async () => {
