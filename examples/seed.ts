@@ -17,9 +17,14 @@ interface ExampleImage {
   repository: string;
   tag: string;
   kind: 'oci' | 'oci-index' | 'docker';
+  /** A rolling tag: pushed from this other tag's seed, so both tags name one image (one digest). */
+  sameAs?: string;
 }
 
-/** Tags chosen so each policy kind has something to decide: pre-releases, a major bump, build numbers, noise. */
+/**
+ * Tags chosen so each policy kind has something to decide: pre-releases, a major bump, build numbers,
+ * noise, and (demo/web) git-SHA tags with a `latest` that is one of them, for `aliasOf`.
+ */
 export const EXAMPLE_IMAGES: readonly ExampleImage[] = [
   ...['6.0.0', '6.1.0', '6.2.3', '6.3.0-rc.1', '7.0.0'].map((tag) => ({ repository: 'demo/podinfo', tag, kind: 'oci-index' as const })),
   ...['main-99-a1b2c3d', 'main-101-3f2a1c9', 'main-102-9e8d7c6', 'feature-x-200-1111111'].map((tag) => ({
@@ -27,7 +32,11 @@ export const EXAMPLE_IMAGES: readonly ExampleImage[] = [
     tag,
     kind: 'oci' as const,
   })),
-  ...['1.24.0', '1.25.3', '1.26.0', 'latest'].map((tag) => ({ repository: 'demo/nginx', tag, kind: 'docker' as const })),
+  ...['1.24.0', '1.25.3', '1.26.0'].map((tag) => ({ repository: 'demo/nginx', tag, kind: 'docker' as const })),
+  { repository: 'demo/nginx', tag: 'latest', kind: 'docker', sameAs: '1.26.0' },
+  // One build per git SHA; `latest` is a81d0e4's image. e5b7f03 sorts highest but is not latest.
+  ...['3f2a9c1', 'a81d0e4', 'e5b7f03'].map((tag) => ({ repository: 'demo/web', tag, kind: 'oci' as const })),
+  { repository: 'demo/web', tag: 'latest', kind: 'oci', sameAs: 'a81d0e4' },
 ];
 
 /** Pushes every example image; pushing again is harmless (same bytes, existing blobs are skipped). */
@@ -35,7 +44,7 @@ export async function seedExampleImages(target: RegistryTarget): Promise<Map<str
   const pushed = new Map<string, PushedImage>();
   // One at a time per repository keeps the registry's tag list identical however the pushes interleave.
   for (const image of EXAMPLE_IMAGES) {
-    const seed = `apply-image-policies example ${image.repository}:${image.tag === 'latest' ? '1.26.0' : image.tag}`;
+    const seed = `apply-image-policies example ${image.repository}:${image.sameAs ?? image.tag}`;
     pushed.set(`${image.repository}:${image.tag}`, await pushImage(target, image.repository, { tags: [image.tag], kind: image.kind, seed }));
   }
   return pushed;
