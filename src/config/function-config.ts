@@ -89,7 +89,9 @@ export function loadFunctionConfig(raw: unknown, source = 'functionConfig'): Fun
       `${source} is ${String(object.apiVersion)}/${String(object.kind)}; expected apiVersion ${FUNCTION_CONFIG_API_VERSION}, kind ${FUNCTION_CONFIG_KIND} (or a ConfigMap)`,
     );
   }
-  const problems = validateAgainst(functionConfigSchema, object);
+  const problems = validateAgainst(functionConfigSchema, object, '', (list, entry) =>
+    list === '/spec/policies' ? inlinePolicyLabel(entry) : undefined,
+  );
   if (problems.length > 0) throw new ConfigError(`invalid ${source}`, problems);
   const spec = (object.spec ?? {}) as Partial<FunctionConfig>;
   const badTimeouts = (spec.registries ?? []).flatMap((entry, index) =>
@@ -106,6 +108,20 @@ export function loadFunctionConfig(raw: unknown, source = 'functionConfig'): Fun
     ...(spec.requestBudget !== undefined ? { requestBudget: spec.requestBudget } : {}),
     cache: spec.cache ?? {},
   };
+}
+
+/**
+ * How a schema error names a `spec.policies` entry after its index: the entry as written,
+ * `web`, or `team/web` when it sets a namespace (the `namespace/name` form `origin.description`
+ * uses). Undefined when the entry has no usable name (missing, not a string, blank, or with
+ * control characters such as a line break): the index alone is clearer than a broken name.
+ */
+export function inlinePolicyLabel(entry: unknown): string | undefined {
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return undefined;
+  const { name, namespace } = entry as Record<string, unknown>;
+  const usable = (text: unknown): text is string => typeof text === 'string' && text.trim() !== '' && !/[\u0000-\u001f]/.test(text);
+  if (!usable(name)) return undefined;
+  return usable(namespace) ? `${namespace}/${name}` : name;
 }
 
 function fromConfigMap(object: Record<string, unknown>, source: string): FunctionConfig {

@@ -9,17 +9,24 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false, verbose: true });
 const compiled = new WeakMap<object, ValidateFunction>();
 
-export function validateAgainst(schema: object, value: unknown, root = ''): string[] {
+/**
+ * The name of a list entry, so a message says which entry it means and not only its index
+ * (`spec.policies[0] (web): policy.semver.range: is required`). Given the JSON pointer of a
+ * list (`/spec/policies`) and one of its entries; undefined keeps the index alone.
+ */
+export type EntryNamer = (listPointer: string, entry: unknown) => string | undefined;
+
+export function validateAgainst(schema: object, value: unknown, root = '', nameEntry?: EntryNamer): string[] {
   let validate = compiled.get(schema);
   if (!validate) {
     validate = ajv.compile(schema);
     compiled.set(schema, validate);
   }
   if (validate(value)) return [];
-  return describeErrors(validate.errors ?? [], root);
+  return describeErrors(validate.errors ?? [], root, value, nameEntry);
 }
 
-function describeErrors(errors: readonly ErrorObject[], root: string): string[] {
+function describeErrors(errors: readonly ErrorObject[], root: string, value: unknown, nameEntry: EntryNamer | undefined): string[] {
   // A oneOf of `required` branches means "exactly one of these keys": say that once
   // instead of listing each branch's missing key.
   const exclusiveChoices = errors.filter((e) => e.keyword === 'oneOf' && requiredKeysOfBranches(e) !== undefined);
@@ -28,31 +35,62 @@ function describeErrors(errors: readonly ErrorObject[], root: string): string[] 
   const messages = errors
     .filter((e) => !insideChoice(e))
     .filter((e) => (e.keyword !== 'oneOf' && e.keyword !== 'anyOf') || exclusiveChoices.includes(e))
-    .map((error) => describe(error, root));
+    .map((error) => {
+      const { child, text } = describe(error);
+      const segments = pointerSegments(error.instancePath);
+      if (child !== undefined) segments.push(child);
+      return `${locate(root, segments, value, nameEntry)}: ${text}`;
+    });
   return [...new Set(messages)];
 }
 
-function describe(error: ErrorObject, root: string): string {
+/** What is wrong, and the key under the error's instance it is about (a missing or unknown field). */
+function describe(error: ErrorObject): { child?: string; text: string } {
   const params = error.params as Record<string, unknown>;
-  const at = (child?: string): string => fieldPath(root, error.instancePath, child);
   switch (error.keyword) {
     case 'required':
-      return `${at(String(params.missingProperty))}: is required`;
+      return { child: String(params.missingProperty), text: 'is required' };
     case 'additionalProperties':
-      return `${at(String(params.additionalProperty))}: unknown field`;
+      return { child: String(params.additionalProperty), text: 'unknown field' };
     case 'enum':
-      return `${at()}: must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+      return { text: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
     case 'const':
-      return `${at()}: must be ${JSON.stringify(params.allowedValue)}`;
+      return { text: `must be ${JSON.stringify(params.allowedValue)}` };
     case 'oneOf':
-      return `${at()}: must set exactly one of ${(requiredKeysOfBranches(error) ?? []).join(', ')}`;
+      return { text: `must set exactly one of ${(requiredKeysOfBranches(error) ?? []).join(', ')}` };
     case 'minProperties':
     case 'maxProperties':
-      if (/(^|\/)policy$/.test(error.instancePath)) return `${at()}: must set exactly one of semver, alphabetical, numerical`;
-      return `${at()}: ${error.message ?? 'is invalid'}`;
+      if (/(^|\/)policy$/.test(error.instancePath)) return { text: 'must set exactly one of semver, alphabetical, numerical' };
+      return { text: error.message ?? 'is invalid' };
     default:
-      return `${at()}: ${error.message ?? 'is invalid'}`;
+      return { text: error.message ?? 'is invalid' };
   }
+}
+
+/**
+ * The field as the user writes it. Inside a list entry `nameEntry` names, the entry and its
+ * name come first and the rest of the path after them: `spec.policies[0] (web): policy.semver.range`.
+ */
+function locate(root: string, segments: readonly string[], value: unknown, nameEntry: EntryNamer | undefined): string {
+  if (nameEntry !== undefined) {
+    let node = value;
+    for (let depth = 0; depth < segments.length; depth++) {
+      const segment = segments[depth] as string;
+      const isEntry = Array.isArray(node) && /^\d+$/.test(segment);
+      node = isEntry ? (node as unknown[])[Number(segment)] : asObject(node)?.[segment];
+      if (!isEntry) continue;
+      const name = nameEntry(toPointer(segments.slice(0, depth)), node);
+      if (name === undefined) continue;
+      const entry = `${fieldPath(root, segments.slice(0, depth + 1))} (${name})`;
+      const rest = segments.slice(depth + 1);
+      return rest.length === 0 ? entry : `${entry}: ${fieldPath('', rest)}`;
+    }
+  }
+  return fieldPath(root, segments);
+}
+
+function asObject(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
 }
 
 function requiredKeysOfBranches(error: ErrorObject): string[] | undefined {
@@ -64,13 +102,20 @@ function requiredKeysOfBranches(error: ErrorObject): string[] | undefined {
   return keys.every((k) => k !== undefined) ? (keys as string[]) : undefined;
 }
 
-/** `/policy/semver/range` under `spec` → `spec.policy.semver.range`; indices become `[n]`. */
-function fieldPath(root: string, instancePath: string, child?: string): string {
-  const segments = instancePath
+/** `/spec/policies/0/policy` → `['spec', 'policies', '0', 'policy']`. */
+function pointerSegments(instancePath: string): string[] {
+  return instancePath
     .split('/')
     .slice(1)
     .map((segment) => segment.replaceAll('~1', '/').replaceAll('~0', '~'));
-  if (child !== undefined) segments.push(child);
+}
+
+function toPointer(segments: readonly string[]): string {
+  return segments.map((segment) => `/${segment.replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+}
+
+/** `policy`, `semver`, `range` under `spec` → `spec.policy.semver.range`; indices become `[n]`. */
+function fieldPath(root: string, segments: readonly string[]): string {
   const path = segments.reduce(
     (text, segment) => (/^\d+$/.test(segment) ? `${text}[${segment}]` : text === '' ? segment : `${text}.${segment}`),
     root,

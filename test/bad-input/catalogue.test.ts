@@ -93,7 +93,7 @@ const BAD_PACKAGES: BadPackage[] = [
     name: 'unknown functionConfig fields (each named by its path)',
     documents: [workload('apps/web.yaml'), repository('flux/app.yaml'), policy('flux/app.yaml')],
     functionConfig: validConfig('  policies:\n    - name: extra\n      image: example.com/x\n      bogus: 1\n  cache:\n    dri: /tmp\n'),
-    error: /spec\.policies\[0\]\.bogus: unknown field[\s\S]*spec\.cache\.dri: unknown field/,
+    error: /spec\.policies\[0\] \(extra\): bogus: unknown field[\s\S]*spec\.cache\.dri: unknown field/,
     at: {},
   },
   {

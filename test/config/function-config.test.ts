@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadFunctionConfig } from '../../src/config/function-config.js';
+import { ConfigError, inlinePolicyLabel, loadFunctionConfig } from '../../src/config/function-config.js';
 
 const withPolicy = (policy: Record<string, unknown>): unknown => ({
   apiVersion: 'fn.apply-image-policies.dev/v1alpha1',
   kind: 'ApplyImagePolicies',
   spec: { policies: [{ name: 'app', policy: { semver: { range: '1.x' } }, ...policy }] },
+});
+
+const withPolicies = (...policies: Array<Record<string, unknown>>): unknown => ({
+  apiVersion: 'fn.apply-image-policies.dev/v1alpha1',
+  kind: 'ApplyImagePolicies',
+  spec: { policies },
 });
 
 const problemsOf = (raw: unknown): readonly string[] => {
@@ -20,16 +26,106 @@ const problemsOf = (raw: unknown): readonly string[] => {
 describe('inline policy repository', () => {
   it('rejects both image and imageRepositoryRef: the repository would be ambiguous', () => {
     expect(problemsOf(withPolicy({ image: 'ghcr.io/org/app', imageRepositoryRef: { name: 'app' } }))).toEqual([
-      'spec.policies[0]: must set exactly one of image, imageRepositoryRef',
+      'spec.policies[0] (app): must set exactly one of image, imageRepositoryRef',
     ]);
   });
 
   it('names the choice once when neither is set', () => {
-    expect(problemsOf(withPolicy({}))).toEqual(['spec.policies[0]: must set exactly one of image, imageRepositoryRef']);
+    expect(problemsOf(withPolicy({}))).toEqual(['spec.policies[0] (app): must set exactly one of image, imageRepositoryRef']);
   });
 
   it('accepts either one', () => {
     expect(problemsOf(withPolicy({ image: 'ghcr.io/org/app' }))).toEqual([]);
     expect(problemsOf(withPolicy({ imageRepositoryRef: { name: 'app' } }))).toEqual([]);
+  });
+});
+
+// The index says where the entry is, the name which policy the user means: a long
+// spec.policies list is read by name, and markers name policies, not positions.
+describe('errors in a spec.policies entry name the policy', () => {
+  const image = 'ghcr.io/org/app';
+  it.each<[string, unknown, string[]]>([
+    [
+      'a semver policy without a range',
+      withPolicies({ name: 'faulty-policy', image, policy: { semver: {} } }),
+      ['spec.policies[0] (faulty-policy): policy.semver.range: is required'],
+    ],
+    [
+      'an entry with its own namespace, as namespace/name',
+      withPolicies({ name: 'web', image, policy: { alphabetical: {} } }, { name: 'faulty-policy', namespace: 'team', image, policy: { semver: {} } }),
+      ['spec.policies[1] (team/faulty-policy): policy.semver.range: is required'],
+    ],
+    [
+      'an unknown field of the entry',
+      withPolicies({ name: 'web', image, policy: { alphabetical: {} }, colour: 'blue' }),
+      ['spec.policies[0] (web): colour: unknown field'],
+    ],
+    [
+      'a filterTags pattern that is not a string',
+      withPolicies({ name: 'web', image, policy: { alphabetical: {} }, filterTags: { pattern: 7 } }),
+      ['spec.policies[0] (web): filterTags.pattern: must be string'],
+    ],
+    [
+      'a field deep in the entry, through a list',
+      withPolicies({ name: 'web', image, policy: { alphabetical: {} }, exclusionList: ['^x$', 3] }),
+      ['spec.policies[0] (web): exclusionList[1]: must be string'],
+    ],
+    [
+      'two kinds of policy',
+      withPolicies({ name: 'web', image, policy: { alphabetical: {}, numerical: {} } }),
+      ['spec.policies[0] (web): policy: must set exactly one of semver, alphabetical, numerical'],
+    ],
+    [
+      'an entry without a name: the index alone',
+      withPolicies({ image, policy: { semver: {} } }),
+      ['spec.policies[0].name: is required', 'spec.policies[0].policy.semver.range: is required'],
+    ],
+    [
+      'a name that is not a string: the index alone',
+      withPolicies({ name: 7, image, policy: { semver: {} } }),
+      ['spec.policies[0].name: must be string', 'spec.policies[0].policy.semver.range: is required'],
+    ],
+    [
+      'an empty name: the index alone',
+      withPolicies({ name: '', image, policy: { semver: {} } }),
+      ['spec.policies[0].name: must NOT have fewer than 1 characters', 'spec.policies[0].policy.semver.range: is required'],
+    ],
+    [
+      'each entry by its own name',
+      withPolicies({ name: 'a', image, policy: { semver: {} } }, { image, policy: { semver: {} } }, { name: 'c', image, bogus: 1 }),
+      [
+        'spec.policies[0] (a): policy.semver.range: is required',
+        'spec.policies[1].name: is required',
+        'spec.policies[1].policy.semver.range: is required',
+        'spec.policies[2] (c): bogus: unknown field',
+      ],
+    ],
+  ])('%s', (_, raw, expected) => {
+    expect([...problemsOf(raw)].sort()).toEqual([...expected].sort());
+  });
+
+  it('leaves errors outside the entries as they were', () => {
+    const raw = { apiVersion: 'fn.apply-image-policies.dev/v1alpha1', kind: 'ApplyImagePolicies', spec: { policies: {}, cache: { dri: '/tmp' } } };
+    expect([...problemsOf(raw)].sort()).toEqual(['spec.cache.dri: unknown field', 'spec.policies: must be array']);
+  });
+
+  // The semantic checks of a range or a pattern run when the policy is built (its errors
+  // carry origin.description, `functionConfig spec.policies[0] (flux-system/web)`), not here.
+  it('does not check range or pattern syntax when the config is read', () => {
+    expect(problemsOf(withPolicies({ name: 'web', image, policy: { semver: { range: 'not a range' } }, filterTags: { pattern: '(?=x)' } }))).toEqual([]);
+  });
+
+  it.each<[unknown, string | undefined]>([
+    [{ name: 'web' }, 'web'],
+    [{ name: 'web', namespace: 'team' }, 'team/web'],
+    [{ name: 'web', namespace: '' }, 'web'],
+    [{ namespace: 'team' }, undefined],
+    [{ name: '  ' }, undefined],
+    [{ name: 'a\nb' }, undefined],
+    [{ name: ['web'] }, undefined],
+    ['web', undefined],
+    [null, undefined],
+  ])('labels %j as %j', (entry, label) => {
+    expect(inlinePolicyLabel(entry)).toBe(label);
   });
 });

@@ -288,7 +288,7 @@ spec:
     colour: blue
 `,
         ),
-        /spec\.policies\[0\]\.colour: unknown field/,
+        /spec\.policies\[0\] \(app\): colour: unknown field/,
       );
       expect(errors).toHaveLength(1);
     });
