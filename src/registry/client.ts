@@ -93,7 +93,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   const markedInsecure = (host: string) => insecure.has(host.toLowerCase()) || insecure.has(hostnameOf(host).toLowerCase());
   const credentials = credentialRules(options.keychain ?? anonymousKeychain, markedInsecure);
 
-  const counter: RequestCounter = { count: 0 };
+  const counter: RequestCounter = { count: 0, byRepository: new Map() };
   const rateLimits = new RateLimitTracker();
   const stack = base.compose(
     countingInterceptor(counter),
@@ -127,6 +127,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       .map(([origin, state]) => ({ severity: 'warning' as const, message: lowRateLimitMessage(origin, state) }));
 
   const tagLists = new Map<string, Promise<string[]>>();
+  const asked = new Set<string>();
   const repoKey = (repo: ImageRepository) => `${repo.registry}/${repo.repository}`;
 
   return memoizeDigests({
@@ -136,11 +137,23 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       if (!pending) tagLists.set(key, (pending = fetchTags(requests, repo, pages)));
       return pending.then((tags) => [...tags]);
     },
-    resolveDigest: (repo, tag) => lookupDigest(requests, repo, tag).then((found) => (found as { digest: string }).digest),
+    resolveDigest: (repo, tag) => {
+      asked.add(`${repoKey(repo)}:${tag}`);
+      return lookupDigest(requests, repo, tag).then((found) => (found as { digest: string }).digest);
+    },
     lookupDigest: (repo, tag, opts) => lookupDigest(requests, repo, tag, opts),
     getJson: (repo, path, opts) => getJson(requests, repo, path, opts),
     notices,
     requestCount: () => counter.count,
+    usage(repo) {
+      const credentialSource = credentials.sourceFor(repo.registry, repo.repository);
+      return {
+        requests: counter.byRepository?.get(repoKey(repo)) ?? 0,
+        cache: { hits: 0, misses: 0 },
+        ...(credentialSource ? { credentials: credentialSource } : {}),
+      };
+    },
+    digestSource: (repo, tag) => (asked.has(`${repoKey(repo)}:${tag}`) ? 'registry' : undefined),
     async close() {
       if (options.dispatcher === undefined) await base.close();
     },

@@ -167,6 +167,8 @@ export function lookupAuths(auths: ReadonlyMap<string, Credential>, registry: st
 
 export interface AuthFileOptions {
   env?: NodeJS.ProcessEnv;
+  /** What kind of file it is, for reports of where a credential came from: `docker config`, `auth.json`. */
+  label?: string;
   /** How helpers run (tests inject PATH through env). */
   helper?: HelperRunOptions;
 }
@@ -192,15 +194,20 @@ export function authFileKeychain(file: string, options: AuthFileOptions = {}): K
     return parseAuthConfig(text, file);
   };
   const helperOptions: HelperRunOptions = { ...options.helper, ...(options.env ? { env: { ...process.env, ...options.env, ...options.helper?.env } } : {}) };
+  const where = `${options.label ?? 'auth file'} ${homeRelative(file, options.env)}`;
+  const fromHelper = async (helper: string, registry: string): Promise<Credential | undefined> => {
+    const cred = await runCredentialHelper(helper, helperServerUrl(registry), helperOptions);
+    return cred && { ...cred, source: `credential helper docker-credential-${helper} (${where})` };
+  };
   const answer = async (registry: string, repository: string | undefined): Promise<Credential | undefined> => {
     loaded ??= load();
     const config = await loaded;
     if (!config) return undefined;
     const helper = config.credHelpers.get(normalizeAuthKey(registry));
-    if (helper) return runCredentialHelper(helper, helperServerUrl(registry), helperOptions);
+    if (helper) return fromHelper(helper, registry);
     const stored = lookupAuths(config.auths, registry, repository);
-    if (stored) return stored;
-    if (config.credsStore) return runCredentialHelper(config.credsStore, helperServerUrl(registry), helperOptions);
+    if (stored) return { ...stored, source: where };
+    if (config.credsStore) return fromHelper(config.credsStore, registry);
     return undefined;
   };
   return {
@@ -213,9 +220,16 @@ export function authFileKeychain(file: string, options: AuthFileOptions = {}): K
   };
 }
 
+/** `~/…` for a path under the home folder: reports name the file the way its owner knows it. */
+function homeRelative(file: string, env: NodeJS.ProcessEnv = process.env): string {
+  const home = env.HOME ?? homedir();
+  return home && home !== '/' && file.startsWith(`${home}/`) ? `~${file.slice(home.length)}` : file;
+}
+
 /** Docker's config.json (with its credential helpers). */
 export function dockerConfigKeychain(opts: { path?: string; env?: NodeJS.ProcessEnv; helper?: HelperRunOptions } = {}): Keychain {
   return authFileKeychain(opts.path ?? dockerConfigPath(opts.env), {
+    label: 'docker config',
     ...(opts.env ? { env: opts.env } : {}),
     ...(opts.helper ? { helper: opts.helper } : {}),
   });
@@ -225,7 +239,7 @@ export function dockerConfigKeychain(opts: { path?: string; env?: NodeJS.Process
 export function containersAuthKeychain(opts: { env?: NodeJS.ProcessEnv; helper?: HelperRunOptions } = {}): Keychain {
   return chainKeychains(
     ...containersAuthPaths(opts.env).map((path) =>
-      authFileKeychain(path, { ...(opts.env ? { env: opts.env } : {}), ...(opts.helper ? { helper: opts.helper } : {}) }),
+      authFileKeychain(path, { label: 'auth.json', ...(opts.env ? { env: opts.env } : {}), ...(opts.helper ? { helper: opts.helper } : {}) }),
     ),
   );
 }

@@ -19,6 +19,8 @@ export function memoizeDigests(client: RegistryClient): RegistryClient {
     getJson: (repo, path, options) => client.getJson(repo, path, options),
     notices: () => client.notices(),
     requestCount: () => client.requestCount(),
+    usage: (repo) => client.usage(repo),
+    digestSource: (repo, tag) => client.digestSource(repo, tag),
     close: () => client.close(),
   };
 }

@@ -13,6 +13,8 @@ export interface SecretBinding {
   repository: string;
   /** The parsed Secret, or why it could not be used (reported when the repository is reached). */
   config: AuthConfig | Error;
+  /** The Secret, as reports name where a credential came from: `Secret flux-system/regcred`. */
+  source?: string;
 }
 
 export function secretKeychain(bindings: readonly SecretBinding[]): Keychain {
@@ -23,7 +25,8 @@ export function secretKeychain(bindings: readonly SecretBinding[]): Keychain {
       const binding = bindings.find((b) => normalizeAuthKey(b.registry) === host && b.repository === repository);
       if (!binding) return undefined;
       if (binding.config instanceof Error) throw binding.config;
-      return lookupAuths(binding.config.auths, registry, repository);
+      const cred = lookupAuths(binding.config.auths, registry, repository);
+      return cred && { ...cred, ...(binding.source ? { source: binding.source } : {}) };
     },
   };
 }

@@ -70,8 +70,27 @@ export interface RegistryClient {
   requestCount(): number;
   /** Warnings worth showing in the run's results: rate limits running low. */
   notices(): RegistryNotice[];
+  /** What this run cost for one repository, for a report of how a pin was reached. */
+  usage(repo: ImageRepository): RepositoryUsage;
+  /** Where this run's answer for a tag's digest came from; undefined when it was not asked. */
+  digestSource(repo: ImageRepository, tag: string): DigestSource | undefined;
   /** Closes the connections; the client cannot be used afterwards. */
   close(): Promise<void>;
+}
+
+/** `cache`: the persistent cache answered without a request (or with a 304); `registry`: a full answer. */
+export type DigestSource = 'cache' | 'registry';
+
+export interface RepositoryUsage {
+  /** Requests sent for this repository, token fetches and retries included. */
+  requests: number;
+  /** Tag lists and digests the cache across runs answered, and those it had to ask the registry for. */
+  cache: { hits: number; misses: number };
+  /**
+   * Where the credentials sent came from (`docker config ~/.docker/config.json`, `Secret ns/name`),
+   * `anonymous` when there were none; undefined while the registry never asked. Never a secret.
+   */
+  credentials?: string;
 }
 
 /**
@@ -85,6 +104,8 @@ export interface Credential {
   identityToken?: string;
   /** A ready bearer token (`registrytoken`): sent as is, no token exchange. */
   registryToken?: string;
+  /** Where it came from, for reports (`docker config ~/.docker/config.json`); not secret. */
+  source?: string;
 }
 
 /**

@@ -73,6 +73,8 @@ export function createRunRegistry(
     // Secrets not among the inputs, then rate limits running low.
     notices: () => [...access.notices, ...cached.notices()],
     requestCount: () => cached.requestCount(),
+    usage: (repo) => cached.usage(repo),
+    digestSource: (repo, tag) => cached.digestSource(repo, tag),
     close: () => cached.close(),
   };
 }

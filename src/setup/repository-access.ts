@@ -58,7 +58,7 @@ export function repositoryAccess(
     }
     if (secretRef) {
       const secret = findSecret(sources, secretRef);
-      if (secret) bindings.push({ registry: repo.registry, repository: repo.repository, config: pullSecretConfig(secret) });
+      if (secret) bindings.push({ registry: repo.registry, repository: repo.repository, config: pullSecretConfig(secret), source: secret.description });
       else {
         notices.push({
           severity: 'info',

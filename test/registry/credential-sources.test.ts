@@ -48,10 +48,12 @@ describe('credential helpers (docker-credential-<name> get)', () => {
     await writeJson(join(dir, 'docker', 'config.json'), { credHelpers: { 'ghcr.io': 'fake' }, credsStore: 'fake', auths: { 'quay.io': { auth: b64('q:qpass') } } });
     const k = dockerConfigKeychain({ env });
     expect(await k.resolve('ghcr.io')).toBeUndefined();
-    expect(await k.resolve('index.docker.io')).toEqual({ identityToken: 'refresh-xyz' });
-    expect(await k.resolve('127.0.0.1:5000')).toEqual({ username: 'alice', password: 'wonder-land-42' });
+    // The source names the helper and the file that chose it, never the secret.
+    const store = `credential helper docker-credential-fake (docker config ${join(dir, 'docker', 'config.json')})`;
+    expect(await k.resolve('index.docker.io')).toEqual({ identityToken: 'refresh-xyz', source: store });
+    expect(await k.resolve('127.0.0.1:5000')).toEqual({ username: 'alice', password: 'wonder-land-42', source: store });
     // An auths entry of its own wins over the catch-all store.
-    expect(await k.resolve('quay.io')).toEqual({ username: 'q', password: 'qpass' });
+    expect(await k.resolve('quay.io')).toEqual({ username: 'q', password: 'qpass', source: `docker config ${join(dir, 'docker', 'config.json')}` });
     expect((await log()).slice(-3)).toEqual(['ghcr.io', 'https://index.docker.io/v1/', '127.0.0.1:5000']);
   });
 

@@ -45,10 +45,12 @@ describe('dockerConfigKeychain', () => {
       }),
     );
     const k = dockerConfigKeychain({ env: { DOCKER_CONFIG: dir } });
-    expect(await k.resolve('index.docker.io')).toEqual({ username: 'hubuser', password: 'hub:pass:with:colons' });
-    expect(await k.resolve('ghcr.io')).toEqual({ username: 'gh', password: 'ghp_x' });
-    expect(await k.resolve('quay.io')).toEqual({ username: '<token>', password: '', identityToken: 'refresh' });
-    expect(await k.resolve('registry.example:5000')).toEqual({ registryToken: 'bearer-value' });
+    // Each credential says where it came from, so --explain can name the file and never the secret.
+    const source = `docker config ${dir}/config.json`;
+    expect(await k.resolve('index.docker.io')).toEqual({ username: 'hubuser', password: 'hub:pass:with:colons', source });
+    expect(await k.resolve('ghcr.io')).toEqual({ username: 'gh', password: 'ghp_x', source });
+    expect(await k.resolve('quay.io')).toEqual({ username: '<token>', password: '', identityToken: 'refresh', source });
+    expect(await k.resolve('registry.example:5000')).toEqual({ registryToken: 'bearer-value', source });
     expect(await k.resolve('registry.example')).toBeUndefined();
     expect(await k.resolve('empty.example')).toBeUndefined();
     expect(await k.resolve('other.example')).toBeUndefined();

@@ -30,7 +30,7 @@ describe('ImageRepository secretRef, certSecretRef and insecure', () => {
       policy('app'),
       secret('pull', 'kubernetes.io/dockerconfigjson', { '.dockerconfigjson': b64(JSON.stringify({ auths })) }),
     ]);
-    expect(await keychain.resolve('ghcr.io', 'team/app')).toEqual({ username: 'bot', password: 'pat' });
+    expect(await keychain.resolve('ghcr.io', 'team/app')).toEqual({ username: 'bot', password: 'pat', source: 'Secret flux-system/pull' });
     expect(await keychain.resolve('ghcr.io', 'team/other')).toBeUndefined();
     expect(await keychain.resolve('quay.io', 'team/app')).toBeUndefined();
   });

@@ -11,7 +11,7 @@
  * Entries hold tags, digests and ETags only: nothing from the keychain or the token exchange.
  */
 import { RegistryError } from '../errors.js';
-import type { DigestLookup, ImageRepository, RegistryClient } from '../types.js';
+import type { DigestLookup, DigestSource, ImageRepository, RegistryClient } from '../types.js';
 import { memoizeDigests } from '../run-memo.js';
 import type { CacheStore } from './store.js';
 
@@ -52,20 +52,34 @@ export function withCache(inner: RegistryClient, options: CachingOptions): Regis
   const { store, offline } = options;
   const now = options.now ?? Date.now;
   const defaultMaxAge = options.defaultMaxAgeMs ?? 60_000;
+  const counts = new Map<string, { hits: number; misses: number }>();
+  const sources = new Map<string, DigestSource>();
+  const count = (repo: ImageRepository, hit: boolean): void => {
+    const key = repoName(repo);
+    const entry = counts.get(key) ?? { hits: 0, misses: 0 };
+    if (hit) entry.hits++;
+    else entry.misses++;
+    counts.set(key, entry);
+  };
+  const answered = <T>(repo: ImageRepository, value: T, hit: boolean, tag?: string): T => {
+    if (store) count(repo, hit);
+    if (tag !== undefined) sources.set(`${repoName(repo)}:${tag}`, hit ? 'cache' : 'registry');
+    return value;
+  };
 
   const listTags = async (repo: ImageRepository, maxAgeMs: number): Promise<string[]> => {
     const key = `tags ${repoName(repo)}`;
     const cached = await store?.read<CachedTags>(key);
     const usable = cached && Array.isArray(cached.value.tags) ? cached : undefined;
     if (offline) {
-      if (usable) return [...usable.value.tags];
+      if (usable) return answered(repo, [...usable.value.tags], true);
       throw offlineMiss(repo, `the tag list of ${repo.written}`);
     }
-    if (usable && now() - usable.storedAt < maxAgeMs) return [...usable.value.tags];
+    if (usable && now() - usable.storedAt < maxAgeMs) return answered(repo, [...usable.value.tags], true);
     // The inner client lists a repository once per run, so a second refresh in one run is free.
     const tags = await inner.listTags(repo);
     await store?.write<CachedTags>(key, { tags });
-    return tags;
+    return answered(repo, tags, false);
   };
 
   const resolveDigest = async (repo: ImageRepository, tag: string, mutable: boolean): Promise<string> => {
@@ -73,14 +87,15 @@ export function withCache(inner: RegistryClient, options: CachingOptions): Regis
     const cached = await store?.read<CachedDigest>(key);
     const usable = cached && typeof cached.value.digest === 'string' ? cached.value : undefined;
     if (offline) {
-      if (usable) return usable.digest;
+      if (usable) return answered(repo, usable.digest, true, tag);
       throw offlineMiss(repo, `the digest of ${repo.written}:${tag}`);
     }
-    if (usable && !mutable) return usable.digest;
+    if (usable && !mutable) return answered(repo, usable.digest, true, tag);
     const found: DigestLookup = await inner.lookupDigest(repo, tag, usable?.etag ? { ifNoneMatch: usable.etag } : {});
-    if (found.notModified) return usable!.digest;
+    // A 304 costs a request but no body: the cache's copy answered.
+    if (found.notModified) return answered(repo, usable!.digest, true, tag);
     await store?.write<CachedDigest>(key, { digest: found.digest, ...(found.etag ? { etag: found.etag } : {}) });
-    return found.digest;
+    return answered(repo, found.digest, false, tag);
   };
 
   // One run, one answer per tag, however many markers ask.
@@ -97,6 +112,8 @@ export function withCache(inner: RegistryClient, options: CachingOptions): Regis
     },
     notices: () => inner.notices(),
     requestCount: () => inner.requestCount(),
+    usage: (repo) => ({ ...inner.usage(repo), cache: { ...(counts.get(repoName(repo)) ?? { hits: 0, misses: 0 }) } }),
+    digestSource: (repo, tag) => sources.get(`${repoName(repo)}:${tag}`) ?? inner.digestSource(repo, tag),
     close: () => inner.close(),
   });
 }

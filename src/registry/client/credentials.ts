@@ -16,16 +16,21 @@ export interface CredentialRules {
   /** Remembers a value (a token the realm issued) that must never appear in output. */
   addSecret(value: string): void;
   redact(message: string): string;
+  /** Where the credentials sent for `registry/repository` came from; undefined while none were asked for. */
+  sourceFor(registry: string, repository: string): string | undefined;
 }
 
 export function credentialRules(keychain: Keychain, markedInsecure: (host: string) => boolean): CredentialRules {
   const registryOfHost = new Map<string, string>();
   const secrets = new Set<string>();
+  const sources = new Map<string, string>();
   return {
     async credentialsFor(origin, scope) {
       const url = new URL(origin);
       const repository = scope === undefined ? undefined : /^repository:(.+):[^:]*$/.exec(scope)?.[1];
-      const cred = await keychain.resolve(registryOfHost.get(url.host) ?? url.host, repository);
+      const registry = registryOfHost.get(url.host) ?? url.host;
+      const cred = await keychain.resolve(registry, repository);
+      if (repository !== undefined) sources.set(`${registry}/${repository}`, cred ? (cred.source ?? 'a keychain') : 'anonymous');
       if (!cred) return undefined;
       for (const s of [cred.password, cred.identityToken, cred.registryToken]) if (s) secrets.add(s);
       // Anyone on the path could read them: only the user's own machine or an explicit opt-in.
@@ -44,5 +49,6 @@ export function credentialRules(keychain: Keychain, markedInsecure: (host: strin
     rememberRegistry: (apiHost, registry) => void registryOfHost.set(apiHost, registry),
     addSecret: (value) => void secrets.add(value),
     redact: (message) => redact(message, [...secrets]),
+    sourceFor: (registry, repository) => sources.get(`${registry}/${repository}`),
   };
 }

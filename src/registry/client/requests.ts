@@ -5,6 +5,7 @@
 import type { Dispatcher } from 'undici';
 import { RegistryError, describeErrorBody, statusText, type RegistryErrorDetails } from '../errors.js';
 import type { ScopedDispatchOptions } from '../transport/auth.js';
+import type { CountedDispatchOptions } from '../transport/count.js';
 import type { RateLimitTracker } from '../transport/rate-limit.js';
 import type { ImageRepository } from '../types.js';
 import { readCapped } from './body.js';
@@ -67,7 +68,7 @@ export function registryRequests(settings: RequestSettings): RegistryRequests {
       const silenceMs = timeoutFor(url.host);
       const deadlineMs = attempts * silenceMs;
       try {
-        const request: Dispatcher.RequestOptions & Pick<ScopedDispatchOptions, 'registryScope'> = {
+        const request: Dispatcher.RequestOptions & Pick<ScopedDispatchOptions, 'registryScope'> & Pick<CountedDispatchOptions, 'countAs'> = {
           origin: url.origin,
           path: `${url.pathname}${url.search}`,
           method,
@@ -77,6 +78,7 @@ export function registryRequests(settings: RequestSettings): RegistryRequests {
           bodyTimeout: silenceMs,
           signal: AbortSignal.timeout(deadlineMs),
           ...(scope ? { registryScope: scope } : {}),
+          countAs: `${repo.registry}/${repo.repository}`,
         };
         const res = await stack.request(request);
         const body = await readCapped(res.body, maxBytes);

@@ -13,6 +13,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { AuthError, describeErrorBody, statusText } from '../errors.js';
 import type { Credential } from '../types.js';
 import { pickChallenge, type Challenge } from './challenge.js';
+import type { CountedDispatchOptions } from './count.js';
 import {
   bufferedDispatch,
   Downstream,
@@ -190,6 +191,9 @@ export function authInterceptor(options: AuthOptions): Interceptor {
         return;
       }
       const scope = (opts as ScopedDispatchOptions).registryScope ?? scopeForRequest(opts.method, opts.path);
+      // A token fetched for this request is charged to its repository, like the request itself.
+      const countAs = (opts as CountedDispatchOptions).countAs;
+      const tokenDispatch: Dispatch = countAs === undefined ? dispatch : (o, h) => dispatch({ ...o, countAs } as DispatchOptions, h);
 
       let learnedHere: (() => void) | undefined;
       if (!seen.has(origin)) {
@@ -209,7 +213,7 @@ export function authInterceptor(options: AuthOptions): Interceptor {
         // The stored challenge was drawn by some earlier request, perhaps for another repository:
         // its scope is that repository's, so this request asks for its own.
         const upFrontScope = askedScopes.get(scopeKey) ?? scope ?? challenge?.params.scope;
-        let sent: string | undefined = challenge ? await authorization(dispatch, origin, challenge, scope, upFrontScope, false) : undefined;
+        let sent: string | undefined = challenge ? await authorization(tokenDispatch, origin, challenge, scope, upFrontScope, false) : undefined;
         const withAuth = (value: string | undefined): DispatchOptions => (value ? { ...opts, headers: { ...given, authorization: value } } : opts);
 
         let heldChallenge: Challenge | undefined;
@@ -233,7 +237,7 @@ export function authInterceptor(options: AuthOptions): Interceptor {
         // scope is fetched anew; one for another scope may still come from the cache.
         const retryScope = challenge!.params.scope || scope;
         const refused = sent !== undefined && retryScope === upFrontScope;
-        const retry = await authorization(dispatch, origin, challenge!, scope, retryScope, refused);
+        const retry = await authorization(tokenDispatch, origin, challenge!, scope, retryScope, refused);
         if (!retry || (challenge!.scheme === 'basic' && retry === sent)) return down.replay(first.response);
         sent = retry;
         const second = await down.attempt(dispatch, withAuth(sent), () => false);
