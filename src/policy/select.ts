@@ -4,6 +4,17 @@ import { compileExclusionList, compileTagFilter, type FilteredTag } from './filt
 import type { DroppedTag, TagFunnel } from './funnel.js';
 import { EMPTY_LIST_MESSAGE, PolicyError, type PolicyChoice, type RankingPolicer, type TagFilterSpec } from './policer.js';
 
+/** The policy picked nothing: Flux's message, with the funnel that says how each stage narrowed the list. */
+export class NothingSelectedError extends PolicyError {
+  override name = 'NothingSelectedError';
+  constructor(
+    message: string,
+    readonly funnel: TagFunnel,
+  ) {
+    super(message);
+  }
+}
+
 /** Everything that decides which tag an ImagePolicy picks from a tag list. */
 export interface SelectionSpec {
   policy: PolicyChoice;
@@ -90,9 +101,16 @@ export function preparePolicy(spec: SelectionSpec): PreparedPolicy {
   const choose = (tags: readonly string[]): { tag: string; funnel: TagFunnel } => {
     // `rank` and `latest` fail alike on a bad list (numerical: its first non-number), in Flux's words.
     const { funnel, keys, originalOf } = narrow(tags);
-    if (keys.length === 0) throw new PolicyError(EMPTY_LIST_MESSAGE);
+    if (keys.length === 0) throw new NothingSelectedError(EMPTY_LIST_MESSAGE, funnel);
+    const best = funnel.ranked[0];
+    if (best !== undefined) return { tag: best, funnel };
     // `rank(keys)[0]` is `latest(keys)`; only when nothing ranks is `latest` asked, for its error.
-    return { tag: funnel.ranked[0] ?? originalOf.get(policer.latest(keys))!, funnel };
+    try {
+      return { tag: originalOf.get(policer.latest(keys))!, funnel };
+    } catch (error) {
+      if (error instanceof PolicyError) throw new NothingSelectedError(error.message, funnel);
+      throw error;
+    }
   };
 
   return {

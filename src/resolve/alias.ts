@@ -74,12 +74,15 @@ export async function searchAlias(request: AliasRequest): Promise<AliasOutcome> 
   const target = await registry.resolveDigest(repo, rolling, { mutable: true });
   const funnelOf = (list: readonly string[]): TagFunnel => policy.funnel(list.filter((tag) => tag !== rolling));
   const steps: AliasStep[] = [];
+  let started = 0;
   const search = (funnel: TagFunnel, method: string, tag?: string): AliasSearch => ({
     rolling,
     digest: target,
     ...(tag === undefined ? {} : { tag }),
-    method,
-    asked: steps.length,
+    // A search the cache answered in full cost no request past the rolling tag's.
+    method: method === 'head-search' && steps.length > 0 && steps.every((step) => step.from === 'cache') ? 'cache' : method,
+    // Counted as started: how many answer before the winner is certain depends on timing.
+    asked: Math.max(started, steps.length),
     candidates: funnel.ranked.length,
     steps,
   });
@@ -94,8 +97,10 @@ export async function searchAlias(request: AliasRequest): Promise<AliasOutcome> 
 
   const window = Math.max(1, request.window ?? DEFAULT_WINDOW);
   const lookup = async (tag: string) => {
+    started++;
     const digest = await candidateDigest(registry, repo, tag);
-    steps.push({ tag, digest, via: 'registry' });
+    const from = registry.digestSource?.(repo, tag);
+    steps.push({ tag, digest, via: 'registry', ...(from ? { from } : {}) });
     return digest;
   };
   let found = await firstMatch(funnel.ranked, lookup, target, window);
@@ -190,7 +195,8 @@ async function searchInBulk(
     const winner = ranked[0];
     if (winner === undefined) return { api: source.api, candidates: candidateCount };
     const confirmed = await candidateDigest(registry, repo, winner);
-    steps.push({ tag: winner, digest: confirmed, via: 'vendor' });
+    const from = registry.digestSource?.(repo, winner);
+    steps.push({ tag: winner, digest: confirmed, via: 'vendor', ...(from ? { from } : {}) });
     if (confirmed === target) return { api: source.api, tag: winner, candidates: candidateCount };
     notice(`${definition.origin.description}: the ${source.api} says ${winner} is ${target}, the registry says ${confirmed ?? 'it does not exist'}; asking tag by tag instead`);
     return undefined;

@@ -14,6 +14,8 @@ export interface AliasStep {
   digest: string | undefined;
   /** `vendor`: a bulk API named it and the registry confirmed it; `registry`: asked tag by tag. */
   via: 'vendor' | 'registry';
+  /** Where the digest came from: the cache across runs (no request) or the registry. */
+  from?: 'cache' | 'registry';
 }
 
 /** How an `aliasOf` policy found the tag standing for its rolling tag. */
@@ -23,7 +25,10 @@ export interface AliasSearch {
   digest: string;
   /** The winner; undefined when no candidate points at `digest`. */
   tag?: string;
-  /** `vendor:<api>` when a vendor listing answered, `head-search` when candidates were asked in rank order. */
+  /**
+   * `vendor:<api>` when a vendor listing answered, `head-search` when candidates were asked in rank
+   * order, `cache` when every candidate asked was answered by the cache across runs.
+   */
   method: string;
   /** Candidates whose digest was asked. */
   asked: number;

@@ -2,10 +2,12 @@ import type { PolicyDefinition } from '../config/policy-definitions.js';
 import { originFields, policyKey } from '../config/policy-definitions.js';
 import { errorResult, hasErrors, infoResult, warningResult, type KrmResult } from '../diagnostics/results.js';
 import { markerValue } from '../markers/write.js';
-import { preparePolicy, type PreparedPolicy } from '../policy/select.js';
+import { closestTags } from '../policy/describe.js';
+import { NothingSelectedError, preparePolicy, type PreparedPolicy } from '../policy/select.js';
 import { parseReference, parseRepository, type ImageReference } from '../registry/name.js';
 import type { ImageRepository } from '../registry/types.js';
 import { searchAlias } from './alias.js';
+import { funnelLine } from './funnel-facts.js';
 import type { RegistryPort } from './registry-port.js';
 import type { PolicyResolution, Resolution, SiteOutcome, SiteUpdate } from './resolution.js';
 import { siteLocationOf, type PolicySite } from './sites.js';
@@ -47,10 +49,16 @@ class Findings {
 }
 
 /** Plans and runs the registry work for a set of sites, then computes new values. */
+export interface ResolveOptions {
+  /** Add each policy's funnel line to the results of its fields (`spec.explain`, for container runs). */
+  explain?: boolean;
+}
+
 export async function resolveSites(
   sites: readonly PolicySite[],
   policies: ReadonlyMap<string, PolicyDefinition>,
   registry: RegistryPort,
+  options: ResolveOptions = {},
 ): Promise<Resolution> {
   const findings = new Findings();
   const records = new Map<string, PolicyResolution>();
@@ -89,13 +97,27 @@ export async function resolveSites(
   await Promise.all(prepared.map((entry) => computeValues(entry, registry, findings, updates, unchanged)));
   if (findings.failed) return done();
 
+  const explained = (site: PolicySite, message: string): string => {
+    if (!options.explain) return message;
+    const record = records.get(policyKey(site.policy.namespace, site.policy.name));
+    const line = record?.definition && funnelLine(record, record.definition.selection);
+    return line ? `${message}: ${line}` : message;
+  };
   for (const { site, value } of updates) {
     findings.results.push(
       infoResult(
-        `${site.current} → ${value} (ImagePolicy ${site.policy.namespace}/${site.policy.name})`,
+        explained(site, `${site.current} → ${value} (ImagePolicy ${site.policy.namespace}/${site.policy.name})`),
         siteLocationOf(site, { currentValue: site.current, proposedValue: value }),
       ),
     );
+  }
+  // Asked to explain, a field already current says so too: that is a question users ask.
+  if (options.explain) {
+    for (const site of unchanged) {
+      findings.results.push(
+        infoResult(explained(site, `${site.current} is current (ImagePolicy ${site.policy.namespace}/${site.policy.name})`), siteLocationOf(site, { currentValue: site.current })),
+      );
+    }
   }
   return done(updates, unchanged);
 }
@@ -134,9 +156,16 @@ async function selectTag({ definition, policy, repo, record }: PreparedEntry, re
     const details = error as Error & { search?: PolicyResolution['alias']; funnel?: PolicyResolution['funnel'] };
     if (details.search) record.alias = details.search;
     if (details.funnel) record.funnel = details.funnel;
-    record.error = details.message;
-    findings.policy(definition, record.sites, details.message);
+    record.error = error instanceof NothingSelectedError ? nothingSelectedMessage(error, record, definition) : details.message;
+    findings.policy(definition, record.sites, record.error);
   }
+}
+
+/** Flux's words first, then the facts: how far each stage got, and the tags nearest to qualifying. */
+function nothingSelectedMessage(error: NothingSelectedError, record: PolicyResolution, definition: PolicyDefinition): string {
+  const line = funnelLine(record, definition.selection);
+  const closest = closestTags(error.funnel, definition.selection);
+  return `${error.message}: ${line}${closest ? `; ${closest.label}: ${closest.tags.join(', ')}` : ''}`;
 }
 
 async function computeValues(

@@ -58,7 +58,7 @@ describe.skipIf(!registryAvailable())('a resolution keeps its reasons (real regi
       expect(alias.selected).toEqual({ tag: 'sha-00000b2', digest: build });
       expect(alias.alias).toMatchObject({ rolling: 'latest', digest: build, tag: 'sha-00000b2', method: 'head-search', candidates: 2 });
       // Best first: sha-00000b2 outranks sha-0000001, so the first lookup is the winner.
-      expect(alias.alias!.steps[0]).toEqual({ tag: 'sha-00000b2', digest: build, via: 'registry' });
+      expect(alias.alias!.steps[0]).toEqual({ tag: 'sha-00000b2', digest: build, via: 'registry', from: 'registry' });
 
       expect(resolution.sites.map((s) => [s.policy, s.outcome, s.after])).toEqual([
         ['flux-system/web', 'pinned', `${image}:1.4.0@${stable}`],
@@ -76,7 +76,10 @@ describe.skipIf(!registryAvailable())('a resolution keeps its reasons (real regi
     try {
       const resolution = await resolveSites([site('old', `${image}:1.2.0`)], new Map([['flux-system/old', definition]]), client);
       expect(resolution.updates).toEqual([]);
-      expect(resolution.policies[0]!.error).toBe('unable to determine latest version from provided list');
+      // Flux's words first, then what each stage left and the nearest tags.
+      expect(resolution.policies[0]!.error).toBe(
+        'unable to determine latest version from provided list: 8 listed → 8 after exclusionList → 8 after filterTags → 0 valid for semver ">=9.0.0"; highest versions outside the range: 2.0.0, 1.5.0-rc1, 1.4.0',
+      );
       expect(resolution.sites[0]).toMatchObject({ outcome: 'error', before: `${image}:1.2.0` });
       expect(resolution.sites[0]!.error).toContain('unable to determine latest version from provided list');
     } finally {

@@ -1,0 +1,43 @@
+/**
+ * The counts a policy's funnel went through, as one list of stages and as one line of text: what
+ * errors, `spec.explain` result messages and the explain report all say about a selection.
+ */
+import { policyStageLabel } from '../policy/describe.js';
+import type { SelectionSpec } from '../policy/select.js';
+import type { PolicyResolution } from './resolution.js';
+
+/** Stage names as the explain contract has them: `listed`, then the funnel's, then `aliasOf`. */
+export interface StageCount {
+  stage: string;
+  remaining: number;
+}
+
+/** Undefined when the policy never got a tag list (not defined, bad spec, registry error). */
+export function stagesOf(record: Pick<PolicyResolution, 'funnel' | 'alias'>): StageCount[] | undefined {
+  const { funnel, alias } = record;
+  if (!funnel) return undefined;
+  // An alias search keeps its rolling tag out of the candidates; it was listed all the same.
+  const stages: StageCount[] = [{ stage: 'listed', remaining: funnel.listed + (alias ? 1 : 0) }];
+  for (const stage of funnel.stages) stages.push({ stage: stage.stage, remaining: stage.remaining });
+  if (alias) stages.push({ stage: 'aliasOf', remaining: alias.tag === undefined ? 0 : 1 });
+  return stages;
+}
+
+/** `9 listed → 7 after exclusionList → 5 after filterTags → 3 valid for semver ">=1.0.0 <2.0.0"`. */
+export function funnelLine(record: Pick<PolicyResolution, 'funnel' | 'alias'>, spec: SelectionSpec): string | undefined {
+  const all = stagesOf(record);
+  if (!all) return undefined;
+  // Past the first stage that left nothing, every count is 0 and says nothing more.
+  const empty = all.findIndex((s) => s.remaining === 0);
+  const stages = empty === -1 ? all : all.slice(0, empty + 1);
+  const parts = stages.map(({ stage, remaining }) => {
+    if (stage === 'listed') return `${remaining} listed`;
+    if (stage === 'policy') return `${remaining} ${policyStageLabel(spec)}`;
+    if (stage === 'aliasOf') {
+      const alias = record.alias!;
+      return alias.tag === undefined ? `none at ${alias.rolling}'s digest` : `${alias.tag} is ${alias.rolling}`;
+    }
+    return `${remaining} after ${stage}`;
+  });
+  return parts.join(' → ');
+}
