@@ -48,6 +48,8 @@ export interface FunctionConfig {
   registries: RegistrySettings[];
   requestBudget?: number;
   cache: { dir?: string; offline?: boolean; disabled?: boolean };
+  /** Each field's result message carries its policy's funnel line: container runs cannot pass `--explain`. */
+  explain?: boolean;
 }
 
 export class ConfigError extends Error {
@@ -70,7 +72,7 @@ const DEFAULT_CONFIG: FunctionConfig = Object.freeze({
 }) as FunctionConfig;
 
 /** ConfigMap `data` keys a user can pass with `kpt fn eval … -- key=value`. */
-const CONFIG_MAP_KEYS = ['digestReflectionPolicy', 'offline', 'requestBudget'] as const;
+const CONFIG_MAP_KEYS = ['digestReflectionPolicy', 'offline', 'requestBudget', 'explain'] as const;
 
 /**
  * Accepts what orchestrators send: nothing (`kpt fn render` without config), the
@@ -107,6 +109,7 @@ export function loadFunctionConfig(raw: unknown, source = 'functionConfig'): Fun
     registries: spec.registries ?? [],
     ...(spec.requestBudget !== undefined ? { requestBudget: spec.requestBudget } : {}),
     cache: spec.cache ?? {},
+    ...(spec.explain !== undefined ? { explain: spec.explain } : {}),
   };
 }
 
@@ -138,6 +141,9 @@ function fromConfigMap(object: Record<string, unknown>, source: string): Functio
         break;
       case 'offline':
         config.cache.offline = text === 'true';
+        break;
+      case 'explain':
+        config.explain = text === 'true';
         break;
       case 'requestBudget': {
         const budget = Number(text);

@@ -120,6 +120,7 @@ export const functionConfigSchema = {
         fieldSpecs: { type: 'array', items: fieldSpec },
         registries: { type: 'array', items: registrySettings },
         requestBudget: { type: 'integer', minimum: 1, description: 'Most registry requests one run may make.' },
+        explain: { type: 'boolean', description: "Add each field's funnel (tags listed, what each stage left) to its result message." },
         cache: {
           type: 'object',
           additionalProperties: false,

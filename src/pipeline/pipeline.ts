@@ -43,6 +43,8 @@ export interface PipelineOptions {
   registryFor(config: FunctionConfig, sources: readonly SourceObject[], policies: ReadonlyMap<string, PolicyDefinition>): RegistryPort | Promise<RegistryPort>;
   /** Write the new values into the items' nodes (file mode's `--check` only reports them). */
   write: boolean;
+  /** Add each field's funnel line to its result message; default: the functionConfig's `spec.explain`. */
+  explainInResults?: boolean;
   /** Called once the registry work starts; the returned `stop` when it ends (progress lines). */
   onResolving?(sites: readonly WritableSite[]): { stop(): void };
 }
@@ -97,6 +99,7 @@ export async function runPipeline(reader: PipelineReader, options: PipelineOptio
       sites.map((w) => w.site),
       collection.policies,
       registry,
+      { explain: options.explainInResults ?? config.explain === true },
     );
   } finally {
     progress?.stop();
