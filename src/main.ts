@@ -15,6 +15,9 @@ Options (file mode):
   --offline           answer from the cache only
   --cache-dir DIR     where tag lists and digests are cached
 Common:
+  --explain           why each field got its value: the funnel, the selection, the
+                      alias search and the registry work, on stderr
+  --explain-json FILE the same as JSON (file mode: - for stdout)
   -h, --help          this text
   --version           the version
 
@@ -43,6 +46,8 @@ async function main(argv: string[]): Promise<number> {
       policies: { type: 'string', multiple: true },
       offline: { type: 'boolean' },
       'cache-dir': { type: 'string' },
+      explain: { type: 'boolean' },
+      'explain-json': { type: 'string' },
     },
   });
   if (values.help) {
@@ -53,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
+  const explain = { text: values.explain ?? false, ...(values['explain-json'] !== undefined ? { jsonFile: values['explain-json'] } : {}) };
   if (positionals.length > 0) {
     const { runFileMode } = await import('./cli/file-mode.js');
     return runFileMode({
@@ -62,6 +68,7 @@ async function main(argv: string[]): Promise<number> {
       policyPaths: values.policies ?? [],
       offline: values.offline ?? false,
       ...(values['cache-dir'] ? { cacheDir: values['cache-dir'] } : {}),
+      explain,
     });
   }
   // As a KRM function the config comes in the ResourceList; silently ignoring these would
@@ -73,10 +80,14 @@ async function main(argv: string[]): Promise<number> {
     );
     return 2;
   }
+  if (explain.jsonFile === '-') {
+    process.stderr.write('apply-image-policies: --explain-json - needs file mode; as a KRM function stdout carries the ResourceList, so give a file\n');
+    return 2;
+  }
   crashExitCode = 1;
   // Loaded on demand so --help and --version do not pay for undici, ajv and yaml.
   const { runKrmMode } = await import('./cli/krm-mode.js');
-  return runKrmMode({ offline: values.offline ?? false, ...(values['cache-dir'] ? { cacheDir: values['cache-dir'] } : {}) });
+  return runKrmMode({ offline: values.offline ?? false, ...(values['cache-dir'] ? { cacheDir: values['cache-dir'] } : {}), explain });
 }
 
 main(process.argv.slice(2)).then(

@@ -9,6 +9,7 @@ import { commitWrites, discardWrites, stageWrite, type StagedWrite } from './ato
 import { displayPath, expandPaths } from './discover.js';
 import { FileModeError, loadFiles, type LoadedFile } from './load-files.js';
 import { gatherPolicySources } from './policy-sources.js';
+import { explanationOf, wantsExplanation, writeExplanation, type ExplainRequest } from './explain-output.js';
 import { startProgress } from './progress.js';
 import { count, formatSummary, secondsSince, type RunSummary } from './summary.js';
 
@@ -23,6 +24,7 @@ export interface FileModeOptions {
   cacheDir?: string;
   out?: NodeJS.WritableStream;
   err?: NodeJS.WritableStream & { isTTY?: boolean };
+  explain?: ExplainRequest;
 }
 
 /**
@@ -72,12 +74,18 @@ export async function runFileMode(options: FileModeOptions): Promise<number> {
         }),
     });
     summary.sites = outcome.stats.sites;
+    if (wantsExplanation(options.explain)) {
+      const failure = await writeExplanation(options.explain, explanationOf(outcome, registry, displayPath), { out, err });
+      if (failure) return finish(2, [...outcome.results, failure]);
+    }
     if (outcome.failed) return finish(2, outcome.results);
 
     const updates = outcome.resolution?.updates ?? [];
     summary.changed = updates.length;
     summary.unchanged = outcome.stats.unchanged;
-    for (const update of updates) {
+    // With the JSON document on stdout, the pin lines would make it unreadable; it holds them.
+    const pinLines = options.explain?.jsonFile === '-' ? [] : updates;
+    for (const update of pinLines) {
       const where = update.site.where;
       out.write(`${displayPath(where.file?.path ?? '?')}: ${where.fieldPath}: ${update.site.current} → ${update.value}\n`);
     }

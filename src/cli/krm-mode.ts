@@ -1,6 +1,7 @@
 import { runKrm } from '../krm/run.js';
 import { errorCount, formatResult } from '../diagnostics/results.js';
 import type { RegistryClient } from '../registry/types.js';
+import { explanationOf, wantsExplanation, writeExplanation, type ExplainRequest } from './explain-output.js';
 import { startProgress } from './progress.js';
 import { count, formatSummary, secondsSince } from './summary.js';
 
@@ -11,7 +12,7 @@ async function readStdin(): Promise<string> {
 }
 
 /** KRM mode: the ResourceList from stdin to stdout, diagnostics and the summary on stderr. */
-export async function runKrmMode(options: { offline: boolean; cacheDir?: string }): Promise<number> {
+export async function runKrmMode(options: { offline: boolean; cacheDir?: string; explain?: ExplainRequest }): Promise<number> {
   const started = performance.now();
   const input = await readStdin();
   let registry: RegistryClient | undefined;
@@ -28,6 +29,14 @@ export async function runKrmMode(options: { offline: boolean; cacheDir?: string 
     },
   }).finally(() => progress.stop());
   await registry?.close();
+  if (wantsExplanation(options.explain)) {
+    const failure = await writeExplanation(options.explain, explanationOf(outcome.pipeline, registry), { out: process.stdout, err: process.stderr });
+    if (failure) {
+      // Printing nothing with exit 1 makes kpt write nothing: the run asked for a report it cannot have.
+      process.stderr.write(`${formatResult(failure)}\n`);
+      return 1;
+    }
+  }
   process.stdout.write(outcome.stdout);
   for (const line of outcome.diagnostics) process.stderr.write(`apply-image-policies: ${line}\n`);
   for (const result of outcome.results) {

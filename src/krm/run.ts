@@ -1,7 +1,7 @@
 import { ConfigError, loadFunctionConfig, type FunctionConfig } from '../config/function-config.js';
 import { collectPolicies, type SourceObject } from '../config/policy-definitions.js';
 import { errorResult, exitCodeOf, type KrmResult } from '../diagnostics/results.js';
-import { runPipeline, type PipelineOptions, type PipelineReader } from '../pipeline/pipeline.js';
+import { runPipeline, type PipelineOptions, type PipelineOutcome, type PipelineReader } from '../pipeline/pipeline.js';
 import { parseResourceList, ResourceListError } from './resource-list.js';
 
 export interface KrmRunDependencies {
@@ -17,6 +17,8 @@ export interface KrmRunOutcome {
   /** Lines for stderr: problems a person should see even when kpt hides results. */
   diagnostics: string[];
   stats: { sites: number; pinned: number; unchanged: number };
+  /** The pipeline's facts, for an explain report; undefined when the input or config was unusable. */
+  pipeline?: PipelineOutcome;
 }
 
 /** One KRM invocation: the ResourceList's items are the reader, the rendered list the writer. */
@@ -59,5 +61,5 @@ export async function runKrm(input: string, deps: KrmRunDependencies): Promise<K
     warnUnusedRules: true,
   };
   const outcome = await runPipeline(reader, { config, registryFor: deps.registryFor, write: true });
-  return finish(outcome.results, outcome.stats);
+  return { ...finish(outcome.results, outcome.stats), pipeline: outcome };
 }
