@@ -74,7 +74,8 @@ export async function searchAlias(request: AliasRequest): Promise<AliasOutcome> 
   const target = await registry.resolveDigest(repo, rolling, { mutable: true });
   const funnelOf = (list: readonly string[]): TagFunnel => policy.funnel(list.filter((tag) => tag !== rolling));
   const steps: AliasStep[] = [];
-  let started = 0;
+  // Tags, not lookups: a second pass over a refreshed list asks the same tags again (memoised).
+  const started = new Set<string>();
   const search = (funnel: TagFunnel, method: string, tag?: string): AliasSearch => ({
     rolling,
     digest: target,
@@ -82,7 +83,7 @@ export async function searchAlias(request: AliasRequest): Promise<AliasOutcome> 
     // A search the cache answered in full cost no request past the rolling tag's.
     method: method === 'head-search' && steps.length > 0 && steps.every((step) => step.from === 'cache') ? 'cache' : method,
     // Counted as started: how many answer before the winner is certain depends on timing.
-    asked: Math.max(started, steps.length),
+    asked: Math.max(started.size, steps.length),
     candidates: funnel.ranked.length,
     steps,
   });
@@ -97,10 +98,11 @@ export async function searchAlias(request: AliasRequest): Promise<AliasOutcome> 
 
   const window = Math.max(1, request.window ?? DEFAULT_WINDOW);
   const lookup = async (tag: string) => {
-    started++;
+    const again = started.has(tag);
+    started.add(tag);
     const digest = await candidateDigest(registry, repo, tag);
     const from = registry.digestSource?.(repo, tag);
-    steps.push({ tag, digest, via: 'registry', ...(from ? { from } : {}) });
+    if (!again) steps.push({ tag, digest, via: 'registry', ...(from ? { from } : {}) });
     return digest;
   };
   let found = await firstMatch(funnel.ranked, lookup, target, window);
