@@ -49,3 +49,15 @@ export async function seedExampleImages(target: RegistryTarget): Promise<Map<str
   }
   return pushed;
 }
+
+/**
+ * What CI does on the next commit: push a new build under its SHA tag and move `latest` to it.
+ * `npm run demo` calls it to show a second render following `latest`; seeding again moves
+ * `latest` back, so the examples' expected output holds.
+ */
+export const NEXT_WEB_BUILD = 'c4d9e21';
+
+export async function pushNextWebBuild(target: RegistryTarget): Promise<PushedImage> {
+  const seed = `apply-image-policies example demo/web:${NEXT_WEB_BUILD}`;
+  return pushImage(target, 'demo/web', { tags: [NEXT_WEB_BUILD, 'latest'], kind: 'oci', seed });
+}
