@@ -1,5 +1,6 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
+import ignore, { type Ignore } from 'ignore';
 
 /** Flux's image automation reads the same files: YAML by extension, plus kustomize's `Kustomization`. */
 export function isManifestFile(path: string): boolean {
@@ -30,14 +31,30 @@ export async function expandPaths(paths: readonly string[]): Promise<string[]> {
   return [...found.values()].sort();
 }
 
-async function walk(directory: string): Promise<string[]> {
+/** A folder's `.krmignore` rules (gitignore syntax), applied below that folder. */
+interface IgnoreRules {
+  root: string;
+  rules: Ignore;
+}
+
+/**
+ * kpt reads a package's `.krmignore` and never shows the function what it lists (the examples'
+ * `.expected/` copies, say); file mode on the same folder must see the same files, or a
+ * second copy of every policy would be a duplicate definition.
+ */
+async function walk(directory: string, inherited: readonly IgnoreRules[] = []): Promise<string[]> {
   const files: string[] = [];
   const entries = await readdir(directory, { withFileTypes: true });
+  const own = entries.some((entry) => entry.isFile() && entry.name === '.krmignore')
+    ? [...inherited, { root: directory, rules: ignore().add(await readFile(join(directory, '.krmignore'), 'utf8')) }]
+    : inherited;
+  const ignored = (full: string, isDirectory: boolean): boolean =>
+    own.some(({ root, rules }) => rules.ignores(relative(root, full).split('\\').join('/') + (isDirectory ? '/' : '')));
   for (const entry of entries) {
     const full = join(directory, entry.name);
     if (entry.isDirectory()) {
-      if (!SKIPPED_DIRECTORIES.has(entry.name)) files.push(...(await walk(full)));
-    } else if (entry.isFile() && isManifestFile(entry.name)) {
+      if (!SKIPPED_DIRECTORIES.has(entry.name) && !ignored(full, true)) files.push(...(await walk(full, own)));
+    } else if (entry.isFile() && isManifestFile(entry.name) && !ignored(full, false)) {
       files.push(full);
     }
   }

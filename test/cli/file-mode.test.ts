@@ -70,6 +70,29 @@ spec:
     expect(snapshot(join(dir, 'apps')).get('web.yaml')).toEqual(after.get('web.yaml'));
   });
 
+  it('sees the files kpt sees: what a .krmignore lists is neither read nor written', async () => {
+    // A kpt package with a reviewed copy of its output, as examples/ keep: without the ignore
+    // file the copy's policy would be a second definition, and its deployment would be pinned too.
+    const dir = project({
+      '.krmignore': '.expected\n*.draft.yaml\n',
+      'policies.yaml': policies(),
+      'web.yaml': stale(),
+      'next.draft.yaml': stale(),
+      '.expected/policies.yaml': policies(),
+      '.expected/web.yaml': stale(),
+      'team/.krmignore': 'old/\n',
+      'team/old/web.yaml': stale(),
+      'team/web.yaml': stale(),
+    });
+    const run = await cli(dir, '.');
+    expect(run.code, run.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'web.yaml'), 'utf8')).toBe(current());
+    expect(readFileSync(join(dir, 'team/web.yaml'), 'utf8')).toBe(current());
+    for (const untouched of ['next.draft.yaml', '.expected/web.yaml', 'team/old/web.yaml']) {
+      expect(readFileSync(join(dir, untouched), 'utf8'), untouched).toBe(stale());
+    }
+  });
+
   it('--check exits 0 when every pin is current, 1 when one is stale (writing nothing), 2 on an error', async () => {
     const fresh = project({ 'policies.yaml': policies(), 'web.yaml': current() });
     const ok = await cli(fresh, '--check', '.');
