@@ -31,7 +31,8 @@ export function funnelLine(record: Pick<PolicyResolution, 'funnel' | 'alias'>, s
   const empty = all.findIndex((s) => s.remaining === 0);
   const stages = empty === -1 ? all : all.slice(0, empty + 1);
   const parts = stages.map(({ stage, remaining }) => {
-    if (stage === 'listed') return `${remaining} listed`;
+    // Said at once, or the count's drop at the next stage would read as that stage's doing.
+    if (stage === 'listed') return record.alias ? `${remaining} listed (${record.alias.rolling} is tracked, not a candidate)` : `${remaining} listed`;
     if (stage === 'policy') return `${remaining} ${policyStageLabel(spec)}`;
     if (stage === 'aliasOf') {
       const alias = record.alias!;
