@@ -64,6 +64,47 @@ describe.skipIf(!registryAvailable() || !kptAvailable())('examples/, run as thei
     for (const name of examplePackages()) expect(existsSync(join(EXAMPLES_DIR, name, '.expected')), name).toBe(true);
   });
 
+  // docs/explain.md shows what the flags print on these examples; a reader compares the two.
+  describe('docs/explain.md samples are what the examples print', () => {
+    const doc = readFileSync(join(REPO_ROOT, 'docs', 'explain.md'), 'utf8');
+    const blocks = (language: string): string[] => [...doc.matchAll(new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((m) => m[1]!);
+    /** The CLI from the repository root, as the doc's commands are written, with an empty cache. */
+    const cli = (...args: string[]) =>
+      run(process.execPath, [CLI, ...args], { env: { ...workspace.env, XDG_CACHE_HOME: join(workspace.dir, `cache-${Math.random()}`) }, cwd: REPO_ROOT });
+
+    it('--explain on examples/quickstart, and the alias line of examples/alias-of-latest', async () => {
+      const quickstart = await cli('--check', '--explain', 'examples/quickstart');
+      expect(quickstart.code, quickstart.stderr).toBe(1);
+      const report = quickstart.stderr.split('\n').filter((line) => !line.startsWith('apply-image-policies')).join('\n');
+      expect(blocks('text')[0]).toBe(report);
+      const alias = await cli('--check', '--explain', '--config', 'examples/alias-of-latest/apply-image-policies.yaml', 'examples/alias-of-latest');
+      expect(alias.stderr).toContain(blocks('text')[1]);
+    });
+
+    it('--explain-json: the first marker of examples/alias-of-latest', async () => {
+      const json = await cli('--check', '--explain-json', '-', '--config', 'examples/alias-of-latest/apply-image-policies.yaml', 'examples/alias-of-latest');
+      expect(json.code, json.stderr).toBe(1);
+      const document = JSON.parse(json.stdout) as { markers: unknown[]; registry: unknown };
+      expect(document.markers[0]).toEqual(JSON.parse(blocks('json')[0]!));
+      expect(doc).toContain(`"registry": ${JSON.stringify(document.registry).replace(':', ': ')}`);
+    });
+
+    it('the no-match error and the spec.explain result', async () => {
+      const policy = readFileSync(join(EXAMPLES_DIR, 'quickstart', 'image-policy.yaml'), 'utf8').replace('>=6.0.0 <7.0.0', '>=8.0.0');
+      const policies = join(workspace.dir, 'range-8.yaml');
+      writeFileSync(policies, policy);
+      const none = await cli('--check', '--policies', policies, 'examples/quickstart/deployment.yaml');
+      expect(none.code).toBe(2);
+      expect(none.stderr).toContain(blocks('text')[2]!.trim());
+
+      const pkg = join(workspace.dir, 'explain-quickstart');
+      copyPackage('quickstart', pkg);
+      const evaluated = await kpt(['eval', pkg, '--exec', `${process.execPath} ${CLI}`, '--truncate-output=false', '--', 'explain=true'], workspace);
+      expect(evaluated.code, evaluated.stderr).toBe(0);
+      expect(evaluated.stderr + evaluated.stdout).toContain(blocks('text')[3]!.trim().replace(/^\[info\] /, ''));
+    });
+  });
+
   for (const name of examplePackages()) {
     it(`${name}: kpt gives the expected files, and a second run changes nothing`, async () => {
       const pkg = join(workspace.dir, `kpt-${name}`);
