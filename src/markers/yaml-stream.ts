@@ -1,7 +1,7 @@
 // A multi-document YAML text kept as CST tokens, so that after editing a few scalar tokens the
 // text can be printed again with every other byte untouched. `parseDocument(...).toString()`
 // re-serialises and moves comments; CST.stringify of the original tokens does not.
-import { Composer, CST, LineCounter, Parser, type Document } from 'yaml';
+import { Composer, CST, isCollection, isPair, LineCounter, Parser, type Document } from 'yaml';
 import { analyzeTokens } from './comments.js';
 
 export interface YamlProblem {
@@ -55,16 +55,49 @@ export function parseYamlStream(text: string, options: YamlStreamOptions = {}): 
   // is the handle writeScalar edits.
   const composer = new Composer({ keepSourceTokens: true });
   const documents = [...composer.compose(tokens, false, text.length)] as Document.Parsed[];
-  if (options.comments !== 'on-demand') analyzeTokens(tokens);
-
   const errors: YamlProblem[] = [];
   for (const doc of documents) {
     for (const err of doc.errors) {
       const { line, col } = lineCounter.linePos(err.pos[0]);
-      errors.push({ message: err.message.split('\n')[0] ?? err.message, line, col });
+      // yaml's composer reports its own stack running out as a parse error.
+      const message = /Maximum call stack size exceeded/.test(err.message) ? TOO_DEEP : (err.message.split('\n')[0] ?? err.message);
+      errors.push({ message, line, col });
     }
   }
+  // Every later walk (comments, markers, toJSON) recurses; a stack overflow would name nothing.
+  const tooDeep = errors.length > 0 ? undefined : documents.map(deeperThanLimit).find((offset) => offset !== undefined);
+  if (tooDeep !== undefined) {
+    const { line, col } = lineCounter.linePos(tooDeep);
+    errors.push({ message: TOO_DEEP, line, col });
+  }
+  // Input with errors is refused as a whole: nothing is placed, printed or edited.
+  if (errors.length === 0 && options.comments !== 'on-demand') analyzeTokens(tokens);
   return new TokenStream(tokens, documents, errors);
+}
+
+/**
+ * Deeper than any manifest needs (Kubernetes objects rarely pass 20), and shallow enough that
+ * every recursive walk after the parse stays far from the stack's end.
+ */
+export const MAX_NESTING = 500;
+const TOO_DEEP = `nested deeper than ${MAX_NESTING} levels`;
+
+/** The offset of the first node nested deeper than {@link MAX_NESTING}, found without recursion. */
+function deeperThanLimit(document: Document.Parsed): number | undefined {
+  const pending: Array<{ node: unknown; depth: number }> = [{ node: document.contents, depth: 1 }];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const { node, depth } = next;
+    if (!isCollection(node)) continue;
+    if (depth > MAX_NESTING) return node.range?.[0] ?? 0;
+    for (const item of node.items) {
+      if (isPair(item)) {
+        pending.push({ node: item.key, depth: depth + 1 }, { node: item.value, depth: depth + 1 });
+      } else {
+        pending.push({ node: item, depth: depth + 1 });
+      }
+    }
+  }
+  return undefined;
 }
 
 function parseTokens(text: string, lineCounter: LineCounter): CST.Token[] {

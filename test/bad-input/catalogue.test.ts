@@ -224,6 +224,12 @@ describe.concurrent('bad input', () => {
       { name: 'items that are a map', input: 'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n  a: b\n', error: /items must be a list/ },
       { name: 'an unknown ResourceList version', input: 'apiVersion: config.kubernetes.io/v9\nkind: ResourceList\nitems: []\n', error: /unsupported ResourceList apiVersion "config\.kubernetes\.io\/v9"/ },
       { name: 'empty stdin', input: '', error: /found none/ },
+      {
+        // Past the parser's own stack: said as a depth with the place, not as a stack overflow.
+        name: 'a value nested 20,000 levels deep',
+        input: `apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: deep\n  data:\n    x: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`,
+        error: /not valid YAML or JSON: nested deeper than 500 levels \(line 9, column \d+\)/,
+      },
     ];
     it.each(cases)('$name', async ({ input, error }) => {
       const run = await runFn(input, { env: workspace().env });
@@ -262,6 +268,28 @@ describe.concurrent('bad input', () => {
       expect(run.code, run.stderr).toBe(2);
       expect(run.stderr).toMatch(/apps\/broken\.yaml:4:1: not valid YAML/);
       expectTreeUnchanged(pkg, before);
+    });
+
+    it('a file nested deeper than 500 levels is named with line and column; 500 levels still work', async () => {
+      const { dir, env } = workspace();
+      const pkg = join(dir, 'pkg');
+      // The root map, `data`, then flow sequences: `levels` in all.
+      const nested = (levels: number) =>
+        `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\ndata:\n  x: ${'['.repeat(levels - 2)}${']'.repeat(levels - 2)}\n  image: a:1 # {"$imagepolicy": "flux-system:app"}\n`;
+      writeDocuments(pkg, [workload('apps/web.yaml'), repository('flux/app.yaml'), policy('flux/app.yaml')]);
+      writeFileSync(join(pkg, 'apps', 'deep.yaml'), nested(501));
+      const before = snapshotTree(pkg);
+      const tooDeep = await runFn('', { args: ['--check', '.'], env, cwd: pkg });
+      expect(tooDeep.code, tooDeep.stderr).toBe(2);
+      expect(tooDeep.stderr).toMatch(/apps\/deep\.yaml:6:\d+: not valid YAML: nested deeper than 500 levels/);
+      expect(tooDeep.stderr).not.toContain('call stack');
+      expectTreeUnchanged(pkg, before);
+
+      writeFileSync(join(pkg, 'apps', 'deep.yaml'), nested(500));
+      const deepEnough = await runFn('', { args: ['--check', 'apps/deep.yaml', 'flux'], env, cwd: pkg });
+      // Read, walked and resolved like any file: the error is about the registry, not the depth.
+      expect(deepEnough.stderr).not.toMatch(/nested deeper|call stack/);
+      expect(deepEnough.stderr).toContain('apps/deep.yaml ConfigMap/deep data.image');
     });
 
     it('a path that does not exist is named', async () => {
