@@ -15,6 +15,8 @@ Options (file mode):
   --offline           answer from the cache only
   --cache-dir DIR     where tag lists and digests are cached
 Common:
+  --timeout DURATION  the whole run's time limit, e.g. 30s or 2m (default: the
+                      functionConfig's spec.timeout, else 60s)
   --explain           why each field got its value: the funnel, the selection, the
                       alias search and the registry work, on stderr
   --explain-json FILE the same as JSON (file mode: - for stdout)
@@ -48,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
       'cache-dir': { type: 'string' },
       explain: { type: 'boolean' },
       'explain-json': { type: 'string' },
+      timeout: { type: 'string' },
     },
   });
   if (values.help) {
@@ -58,6 +61,16 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
+  if (values.timeout !== undefined) {
+    const { runTimeLimitMs } = await import('./config/function-config.js');
+    try {
+      runTimeLimitMs({}, values.timeout);
+    } catch (error) {
+      process.stderr.write(`apply-image-policies: ${(error as Error).message}\n`);
+      return 2;
+    }
+  }
+  const timeout = values.timeout !== undefined ? { timeout: values.timeout } : {};
   const explain = { text: values.explain ?? false, ...(values['explain-json'] !== undefined ? { jsonFile: values['explain-json'] } : {}) };
   if (positionals.length > 0) {
     const { runFileMode } = await import('./cli/file-mode.js');
@@ -68,6 +81,7 @@ async function main(argv: string[]): Promise<number> {
       policyPaths: values.policies ?? [],
       offline: values.offline ?? false,
       ...(values['cache-dir'] ? { cacheDir: values['cache-dir'] } : {}),
+      ...timeout,
       explain,
     });
   }
@@ -87,13 +101,26 @@ async function main(argv: string[]): Promise<number> {
   crashExitCode = 1;
   // Loaded on demand so --help and --version do not pay for undici, ajv and yaml.
   const { runKrmMode } = await import('./cli/krm-mode.js');
-  return runKrmMode({ offline: values.offline ?? false, ...(values['cache-dir'] ? { cacheDir: values['cache-dir'] } : {}), explain });
+  return runKrmMode({ offline: values.offline ?? false, ...(values['cache-dir'] ? { cacheDir: values['cache-dir'] } : {}), ...timeout, explain });
+}
+
+/**
+ * Ends the process once stdout and stderr have taken every byte. Every file, cache entry and
+ * report is written before `main` resolves; what may remain is a connection the time limit
+ * abandoned (undici cannot abort a connection attempt), which must not hold a finished run.
+ */
+function exitWhenFlushed(code: number): void {
+  process.exitCode = code;
+  let pending = 2;
+  const flushed = (): void => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', flushed);
+  process.stderr.write('', flushed);
 }
 
 main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => exitWhenFlushed(code),
   (error: unknown) => {
     process.stderr.write(`apply-image-policies: ${error instanceof Error ? error.message : String(error)}\n`);
     // The KRM contract knows 0 and 1 only; file mode reserves 1 for stale pins under --check.

@@ -22,6 +22,8 @@ export interface FileModeOptions {
   policyPaths: readonly string[];
   offline: boolean;
   cacheDir?: string;
+  /** `--timeout`: the run's time limit, over the functionConfig's `spec.timeout`. */
+  timeout?: string;
   out?: NodeJS.WritableStream;
   err?: NodeJS.WritableStream & { isTTY?: boolean };
   explain?: ExplainRequest;
@@ -65,6 +67,7 @@ export async function runFileMode(options: FileModeOptions): Promise<number> {
         (registry = createRunRegistry(runConfig, sources, policies, {
           offline: options.offline,
           ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+          ...(options.timeout ? { timeout: options.timeout } : {}),
         })),
       onResolving: (sites) =>
         startProgress({

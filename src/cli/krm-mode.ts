@@ -12,7 +12,7 @@ async function readStdin(): Promise<string> {
 }
 
 /** KRM mode: the ResourceList from stdin to stdout, diagnostics and the summary on stderr. */
-export async function runKrmMode(options: { offline: boolean; cacheDir?: string; explain?: ExplainRequest }): Promise<number> {
+export async function runKrmMode(options: { offline: boolean; cacheDir?: string; timeout?: string; explain?: ExplainRequest }): Promise<number> {
   const started = performance.now();
   const input = await readStdin();
   let registry: RegistryClient | undefined;

@@ -50,6 +50,8 @@ export interface FunctionConfig {
   cache: { dir?: string; offline?: boolean; disabled?: boolean };
   /** Each field's result message carries its policy's funnel line: container runs cannot pass `--explain`. */
   explain?: boolean;
+  /** The run's time limit as written (a Go duration); {@link runTimeLimitMs} reads it. */
+  timeout?: string;
 }
 
 export class ConfigError extends Error {
@@ -72,7 +74,7 @@ const DEFAULT_CONFIG: FunctionConfig = Object.freeze({
 }) as FunctionConfig;
 
 /** ConfigMap `data` keys a user can pass with `kpt fn eval … -- key=value`. */
-const CONFIG_MAP_KEYS = ['digestReflectionPolicy', 'offline', 'requestBudget', 'explain'] as const;
+const CONFIG_MAP_KEYS = ['digestReflectionPolicy', 'offline', 'requestBudget', 'explain', 'timeout'] as const;
 
 /**
  * Accepts what orchestrators send: nothing (`kpt fn render` without config), the
@@ -100,6 +102,7 @@ export function loadFunctionConfig(raw: unknown, source = 'functionConfig'): Fun
     // undici reads a zero timeout as "wait forever": the opposite of what a user writing 0 wants.
     entry.timeout !== undefined && parseGoDuration(entry.timeout) < 1 ? [`spec.registries[${index}].timeout (${entry.host}): '${entry.timeout}' is shorter than 1ms`] : [],
   );
+  if (spec.timeout !== undefined && parseGoDuration(spec.timeout) < 1) badTimeouts.push(`spec.timeout: '${spec.timeout}' is shorter than 1ms`);
   if (badTimeouts.length > 0) throw new ConfigError(`invalid ${source}`, badTimeouts);
   return {
     digestReflectionPolicy: spec.digestReflectionPolicy ?? 'Always',
@@ -110,6 +113,7 @@ export function loadFunctionConfig(raw: unknown, source = 'functionConfig'): Fun
     ...(spec.requestBudget !== undefined ? { requestBudget: spec.requestBudget } : {}),
     cache: spec.cache ?? {},
     ...(spec.explain !== undefined ? { explain: spec.explain } : {}),
+    ...(spec.timeout !== undefined ? { timeout: spec.timeout } : {}),
   };
 }
 
@@ -145,6 +149,10 @@ function fromConfigMap(object: Record<string, unknown>, source: string): Functio
       case 'explain':
         config.explain = text === 'true';
         break;
+      case 'timeout':
+        if (!isTimeLimit(text)) throw new ConfigError(`${source} data.timeout: must be a Go duration of at least 1ms, such as 30s or 2m`);
+        config.timeout = text;
+        break;
       case 'requestBudget': {
         const budget = Number(text);
         if (!Number.isInteger(budget) || budget < 1) throw new ConfigError(`${source} data.requestBudget: must be a positive integer`);
@@ -158,4 +166,24 @@ function fromConfigMap(object: Record<string, unknown>, source: string): Functio
     }
   }
   return config;
+}
+
+/** Flux's timeout for one scan of an ImageRepository: a run that takes longer is stuck, not slow. */
+export const DEFAULT_RUN_TIME_LIMIT = '60s';
+
+function isTimeLimit(text: string): boolean {
+  try {
+    return parseGoDuration(text) >= 1;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The run's time limit in ms: `--timeout` (file mode, or args to the exec), else the functionConfig's
+ * `spec.timeout`, else {@link DEFAULT_RUN_TIME_LIMIT}. Throws a ConfigError naming the flag for a bad one.
+ */
+export function runTimeLimitMs(config: Pick<FunctionConfig, 'timeout'>, flag?: string): number {
+  if (flag !== undefined && !isTimeLimit(flag)) throw new ConfigError(`--timeout ${flag}: must be a Go duration of at least 1ms, such as 30s or 2m`);
+  return parseGoDuration(flag ?? config.timeout ?? DEFAULT_RUN_TIME_LIMIT);
 }

@@ -120,6 +120,11 @@ export const functionConfigSchema = {
         fieldSpecs: { type: 'array', items: fieldSpec },
         registries: { type: 'array', items: registrySettings },
         requestBudget: { type: 'integer', minimum: 1, description: 'Most registry requests one run may make.' },
+        timeout: {
+          ...goDuration,
+          description:
+            "The whole run's time limit, from the function's start (default 60s, Flux's timeout for a scan): registry work still unfinished then ends with an error for its fields, and the output is still written in full. --timeout overrides it.",
+        },
         explain: { type: 'boolean', description: "Add each field's funnel (tags listed, what each stage left) to its result message." },
         cache: {
           type: 'object',

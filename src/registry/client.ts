@@ -16,7 +16,7 @@ import { credentialRules } from './client/credentials.js';
 import { httpsProbe } from './client/https-probe.js';
 import { fetchTags, getJson, lookupDigest, type PageLimits } from './client/operations.js';
 import { registryRequests } from './client/requests.js';
-import { lowRateLimitMessage } from './client/wording.js';
+import { lowRateLimitMessage, type RunDeadline } from './client/wording.js';
 import { createBaseDispatcher, type AddressOf, type ProxySettings, type TlsProfile } from './dispatcher.js';
 import { anonymousKeychain } from './keychain.js';
 import { memoizeDigests } from './run-memo.js';
@@ -64,6 +64,8 @@ export interface RegistryClientOptions {
    * body that trickles in (never silent for long) cannot keep it alive either.
    */
   timeoutByHost?: ReadonlyMap<string, number>;
+  /** The whole run's time limit (`--timeout`, `spec.timeout`): no request outlives it. */
+  runDeadline?: RunDeadline;
   userAgent?: string;
   /** Base dispatcher the stack is composed on (tests). The client then does not close it. */
   dispatcher?: Dispatcher;
@@ -106,7 +108,14 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
 
   const schemes = new SchemeResolver({
     insecureRegistries: options.insecureRegistries ?? [],
-    probeHttps: httpsProbe({ base, counter, userAgent, timeoutFor, ...(options.addressOf ? { addressOf: options.addressOf } : {}) }),
+    probeHttps: httpsProbe({
+      base,
+      counter,
+      userAgent,
+      timeoutFor,
+      ...(options.addressOf ? { addressOf: options.addressOf } : {}),
+      ...(options.runDeadline ? { runDeadline: options.runDeadline } : {}),
+    }),
   });
   const requests = registryRequests({
     stack,
@@ -117,6 +126,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     attempts: Math.max(1, options.retry?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS),
     timeoutFor,
     hasClientCertificate: (host) => Boolean(options.tls?.get(host.toLowerCase())?.cert),
+    ...(options.runDeadline ? { runDeadline: options.runDeadline } : {}),
   });
   const pages: PageLimits = { pageSize: options.pageSize ?? 1000, maxPages: options.maxPages ?? 1000 };
 
@@ -155,7 +165,9 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     },
     digestSource: (repo, tag) => (asked.has(`${repoKey(repo)}:${tag}`) ? 'registry' : undefined),
     async close() {
-      if (options.dispatcher === undefined) await base.close();
+      // The run's work is over when it closes: a request still waiting (a probe or a lookup the
+      // time limit abandoned) has nobody to answer, and a graceful close would wait out its timeout.
+      if (options.dispatcher === undefined) await base.destroy();
     },
   });
 }

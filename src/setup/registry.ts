@@ -1,4 +1,4 @@
-import type { FunctionConfig } from '../config/function-config.js';
+import { runTimeLimitMs, type FunctionConfig } from '../config/function-config.js';
 import type { PolicyDefinition, SourceObject } from '../config/policy-definitions.js';
 import {
   chainKeychains,
@@ -23,6 +23,10 @@ export interface RunRegistryOptions {
   env?: NodeJS.ProcessEnv;
   /** One line for stderr (the cache being unusable). Default: stderr. */
   warn?: (line: string) => void;
+  /** `--timeout`, over the functionConfig's `spec.timeout`. */
+  timeout?: string;
+  /** When the run began, in `Date.now()` ms; the time limit counts from it. Default: the process start. */
+  startedAt?: number;
 }
 
 /**
@@ -44,6 +48,9 @@ export function createRunRegistry(
   const env = options.env ?? process.env;
   const warn = options.warn ?? ((line: string) => process.stderr.write(`apply-image-policies: ${line}\n`));
   const transport = registrySettings(config.registries);
+  const limitMs = runTimeLimitMs(config, options.timeout);
+  // From the process start: a hook's user waits for the whole process, not for the registry part.
+  const runDeadline = { at: (options.startedAt ?? performance.timeOrigin) + limitMs, limitMs, setting: '--timeout or spec.timeout' };
   const access = repositoryAccess(policies.values(), sources, transport);
 
   const client = createRegistryClient({
@@ -53,6 +60,7 @@ export function createRunRegistry(
     tls: transport.tls,
     concurrencyByHost: transport.concurrency,
     timeoutByHost: transport.timeouts,
+    runDeadline,
     proxy: proxyFromEnv(env),
   });
   const offline = options.offline || config.cache.offline === true;

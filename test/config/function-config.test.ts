@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, inlinePolicyLabel, loadFunctionConfig } from '../../src/config/function-config.js';
+import { ConfigError, inlinePolicyLabel, loadFunctionConfig, runTimeLimitMs } from '../../src/config/function-config.js';
 
 const withPolicy = (policy: Record<string, unknown>): unknown => ({
   apiVersion: 'fn.apply-image-policies.dev/v1alpha1',
@@ -127,5 +127,25 @@ describe('errors in a spec.policies entry name the policy', () => {
     [null, undefined],
   ])('labels %j as %j', (entry, label) => {
     expect(inlinePolicyLabel(entry)).toBe(label);
+  });
+});
+
+describe("the run's time limit (spec.timeout, --timeout)", () => {
+  const spec = (body: Record<string, unknown>) => ({ apiVersion: 'fn.apply-image-policies.dev/v1alpha1', kind: 'ApplyImagePolicies', spec: body });
+
+  it("defaults to 60s, Flux's timeout for a scan; spec.timeout sets it, and --timeout wins over both", () => {
+    expect(runTimeLimitMs(loadFunctionConfig(undefined))).toBe(60_000);
+    expect(runTimeLimitMs(loadFunctionConfig(spec({ timeout: '1m30s' })))).toBe(90_000);
+    expect(runTimeLimitMs(loadFunctionConfig(spec({ timeout: '1m30s' })), '5s')).toBe(5_000);
+    const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { timeout: '20s' } };
+    expect(runTimeLimitMs(loadFunctionConfig(configMap))).toBe(20_000);
+  });
+
+  it('refuses a limit that is not a Go duration or is zero, naming where it was set', () => {
+    expect(() => loadFunctionConfig(spec({ timeout: 'soon' }))).toThrow(/spec\.timeout/);
+    expect(() => loadFunctionConfig(spec({ timeout: '0' }))).toThrow("spec.timeout: '0' is shorter than 1ms");
+    const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { timeout: '0s' } };
+    expect(() => loadFunctionConfig(configMap)).toThrow('data.timeout: must be a Go duration of at least 1ms');
+    expect(() => runTimeLimitMs(loadFunctionConfig(undefined), '0s')).toThrow(ConfigError);
   });
 });

@@ -155,7 +155,7 @@ describe.skipIf(!registryAvailable()).concurrent('registry faults: the run ends 
       await expectBothModesFail(proxy, /manifests\/1\.1\.0/);
     });
 
-    it('a registry that accepts connections and never answers: the run ends after 4 × its timeout, naming it', async () => {
+    it('a registry that accepts connections and never answers: asked twice, not four times, then named with its timeout', async () => {
       const silent = await startSilentServer();
       proxies.push(silent);
       const config = `apiVersion: fn.apply-image-policies.dev/v1alpha1
@@ -168,16 +168,63 @@ spec:
       const started = performance.now();
       const krm = await runKrm(silent, config);
       const ms = performance.now() - started;
+      const host = silent.host.replace(/\./g, '\\.');
+      // undici notices a stall within [1 s, 2 s], so the second silence or the 4 s deadline ends it.
       expectKrmFailureKeepsInput(
         krm.run,
         krm.input,
-        new RegExp(`tags/list\\?n=1000: no complete answer from ${silent.host.replace(/\./g, '\\.')} within 4s, retries included`),
+        new RegExp(`tags/list\\?n=1000: (${host} stayed silent for 1s \\(its timeout; spec\\.registries\\[\\]\\.timeout for ${host} sets it\\)|no complete answer from ${host} within 4s, retries included)`),
       );
-      // The https probe, then at least two plain-http attempts: undici notices a stall within
-      // [1 s, 2 s], so a retry always starts before the 4 s deadline.
-      expect(silent.connections()).toBeGreaterThanOrEqual(3);
-      // Probe (1 s) + deadline (4 s) + process start; with the default 30 s it would take over 2 minutes.
+      // The https probe, then two plain-http attempts: a silent host is not retried like a 503.
+      expect(silent.connections()).toBe(3);
+      // With the default 30 s and four tries it would have taken over 2 minutes.
       expect(ms).toBeLessThan(12_000);
+    });
+
+    it("no spec.registries timeout: the run's time limit (spec.timeout) ends it, naming the registry and the setting", async () => {
+      const silent = await startSilentServer();
+      proxies.push(silent);
+      const config = `apiVersion: fn.apply-image-policies.dev/v1alpha1
+kind: ApplyImagePolicies
+spec:
+  timeout: 3s
+`;
+      const started = performance.now();
+      const krm = await runKrm(silent, config);
+      const ms = performance.now() - started;
+      // The whole ResourceList comes back, with the error on the field whose registry never answered.
+      expectKrmFailureKeepsInput(
+        krm.run,
+        krm.input,
+        new RegExp(`the run's time limit of 3s passed before ${silent.host.replace(/\./g, '\\.')} answered \\(--timeout or spec\\.timeout sets it\\)`),
+      );
+      // 3 s from the process start; the registry's own default (30 s × 4 tries) would be minutes.
+      expect(ms).toBeLessThan(8_000);
+    });
+
+    it('file mode --timeout: the same limit from the command line, and no file is changed', async () => {
+      const silent = await startSilentServer();
+      proxies.push(silent);
+      const dir = writePackage(mkdtempSync(join(fx.tempDir, 'pkg-')), silent.host);
+      const before = snapshotTree(dir);
+      const started = performance.now();
+      const run = await runFn('', { args: ['--timeout', '2s', dir], env: env(), cwd: dir });
+      const ms = performance.now() - started;
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toContain(`the run's time limit of 2s passed before ${silent.host} answered (--timeout or spec.timeout sets it)`);
+      expect(run.stderr).toContain('no file was changed');
+      expectTreeUnchanged(dir, before);
+      expect(ms).toBeLessThan(7_000);
+    });
+
+    it('a manifest whose bytes do not hash to the digest the registry claims is refused', async () => {
+      const proxy = await faultyProxy((r) => {
+        if (!MANIFEST.test(r.path)) return undefined;
+        // HEAD says nothing, so the manifest is fetched; the GET then claims another digest.
+        if (r.method === 'HEAD') return { kind: 'rewrite-headers', headers: { 'docker-content-digest': undefined } };
+        return { kind: 'rewrite-headers', headers: { 'docker-content-digest': `sha256:${'0'.repeat(64)}` } };
+      });
+      await expectBothModesFail(proxy, new RegExp(`says the manifest is sha256:0{64}, but its bytes hash to ${newest.digest}; refusing to pin either`));
     });
 
     it('a 503 storm: bounded retries, then the status in the error', async () => {

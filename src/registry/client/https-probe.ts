@@ -8,7 +8,7 @@ import { connect as tlsConnect } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import type { AddressOf } from '../dispatcher.js';
 import type { RequestCounter } from '../transport/count.js';
-import { isCertificateError } from './wording.js';
+import { isCertificateError, type RunDeadline } from './wording.js';
 
 export interface HttpsProbeOptions {
   base: Dispatcher;
@@ -16,12 +16,13 @@ export interface HttpsProbeOptions {
   userAgent: string;
   timeoutFor(host: string): number;
   addressOf?: AddressOf;
+  runDeadline?: RunDeadline;
 }
 
-export function httpsProbe({ base, counter, userAgent, timeoutFor, addressOf }: HttpsProbeOptions): (host: string) => Promise<boolean> {
+export function httpsProbe({ base, counter, userAgent, timeoutFor, addressOf, runDeadline }: HttpsProbeOptions): (host: string) => Promise<boolean> {
   return async (host) => {
     // A stalled host gets no more patience here than its own timeout allows.
-    const patience = Math.min(5000, timeoutFor(host));
+    const patience = Math.max(1, Math.min(5000, timeoutFor(host), runDeadline ? runDeadline.at - Date.now() : Infinity));
     counter.count++;
     const probe = base
       .request({ origin: `https://${host}`, path: '/v2/', method: 'GET', headers: { 'user-agent': userAgent }, headersTimeout: patience, bodyTimeout: patience })

@@ -72,7 +72,14 @@ export async function lookupDigest(requests: RegistryRequests, repo: ImageReposi
   if (reported && DIGEST.test(reported)) return { digest: reported, ...(etag ? { etag } : {}) };
   const get = await requests.send(repo, 'GET', url, { accept, maxBytes: MAX_BYTES.manifest });
   if (get.status !== 200) throw requests.httpError(repo, 'GET', url, get);
-  return { digest: `sha256:${createHash('sha256').update(get.body).digest('hex')}` };
+  const computed = `sha256:${createHash('sha256').update(get.body).digest('hex')}`;
+  // The bytes are here, so the registry's word can be checked: a mismatch is a broken or lying
+  // registry (or a proxy rewriting manifests), and pinning either digest would pin a guess.
+  const claimed = headerValue(get.headers, 'docker-content-digest');
+  if (claimed && DIGEST.test(claimed) && claimed.startsWith('sha256:') && claimed !== computed) {
+    throw requests.fail(repo, 'GET', url, `${repo.registry} says the manifest is ${claimed}, but its bytes hash to ${computed}; refusing to pin either`);
+  }
+  return { digest: computed };
 }
 
 /** A JSON document from a path on the registry's host (vendor listings), authorised for pulling the repository. */

@@ -10,7 +10,8 @@ import type { RateLimitTracker } from '../transport/rate-limit.js';
 import type { ImageRepository } from '../types.js';
 import { readCapped } from './body.js';
 import type { CredentialRules } from './credentials.js';
-import { rateLimitExplanation, transportFailureReason } from './wording.js';
+import { rateLimitExplanation, runDeadlineReason, transportFailureReason, type RunDeadline } from './wording.js';
+import { someCause } from '../errors.js';
 
 export interface RegistryResponse {
   status: number;
@@ -45,6 +46,8 @@ export interface RequestSettings {
   attempts: number;
   timeoutFor(host: string): number;
   hasClientCertificate(host: string): boolean;
+  /** The whole run's limit: a request cannot outlive it, whatever its host's timeout allows. */
+  runDeadline?: RunDeadline;
 }
 
 export function registryRequests(settings: RequestSettings): RegistryRequests {
@@ -67,6 +70,9 @@ export function registryRequests(settings: RequestSettings): RegistryRequests {
     async send(repo, method, url, { accept, maxBytes, scope, headers }) {
       const silenceMs = timeoutFor(url.host);
       const deadlineMs = attempts * silenceMs;
+      const runLeftMs = settings.runDeadline ? settings.runDeadline.at - Date.now() : Infinity;
+      if (settings.runDeadline && runLeftMs <= 0) throw error(`${method} ${url}: ${runDeadlineReason(url, settings.runDeadline)}`, requestOf(repo, method, url));
+      const endsWithRun = runLeftMs < deadlineMs;
       try {
         const request: Dispatcher.RequestOptions & Pick<ScopedDispatchOptions, 'registryScope'> & Pick<CountedDispatchOptions, 'countAs'> = {
           origin: url.origin,
@@ -76,7 +82,7 @@ export function registryRequests(settings: RequestSettings): RegistryRequests {
           // headers/body timeouts bound each silence; the signal bounds the whole request, retries included.
           headersTimeout: silenceMs,
           bodyTimeout: silenceMs,
-          signal: AbortSignal.timeout(deadlineMs),
+          signal: AbortSignal.timeout(Math.max(1, Math.floor(Math.min(deadlineMs, runLeftMs)))),
           ...(scope ? { registryScope: scope } : {}),
           countAs: `${repo.registry}/${repo.repository}`,
         };
@@ -84,7 +90,10 @@ export function registryRequests(settings: RequestSettings): RegistryRequests {
         const body = await readCapped(res.body, maxBytes);
         return { status: res.statusCode, headers: res.headers, body };
       } catch (cause) {
-        const reason = transportFailureReason(cause, { url, silenceMs, deadlineMs, attempts, hasClientCertificate: settings.hasClientCertificate(url.host) });
+        const runEnded = settings.runDeadline && endsWithRun && someCause(cause, (c) => c.name === 'TimeoutError');
+        const reason = runEnded
+          ? runDeadlineReason(url, settings.runDeadline!)
+          : transportFailureReason(cause, { url, silenceMs, deadlineMs, attempts, hasClientCertificate: settings.hasClientCertificate(url.host) });
         throw error(`${method} ${url}: ${reason}`, requestOf(repo, method, url), cause);
       }
     },

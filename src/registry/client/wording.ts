@@ -37,6 +37,20 @@ export interface FailureContext {
   hasClientCertificate: boolean;
 }
 
+/** The run's own time limit, as a request still waiting when it passed reports it. */
+export interface RunDeadline {
+  /** When the run must end, in `Date.now()` ms. */
+  at: number;
+  /** The limit as configured, for the message. */
+  limitMs: number;
+  /** Where the user changes it: `--timeout or spec.timeout`. */
+  setting: string;
+}
+
+export function runDeadlineReason(url: URL, deadline: RunDeadline): string {
+  return `the run's time limit of ${humanDuration(deadline.limitMs)} passed before ${url.host} answered (${deadline.setting} sets it)`;
+}
+
 /** Why a request produced no response at all: a deadline, a silence, or what the socket said. */
 export function transportFailureReason(error: unknown, { url, silenceMs, deadlineMs, attempts, hasClientCertificate }: FailureContext): string {
   const setting = `spec.registries[].timeout for ${url.host} sets it`;

@@ -44,6 +44,16 @@ const RETRY_CODES = new Set([
   'UND_ERR_CLOSED',
 ]);
 
+// A registry that accepted the connection and then said nothing: asking again once covers a
+// dropped packet; asking four times only makes a hook or a render wait minutes for a dead host.
+const SILENCE_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+/** Tries a request gets when every one of them ends in silence, the first included. */
+export const MAX_SILENT_ATTEMPTS = 2;
+
+export function isSilence(error: unknown): boolean {
+  return someCause(error, (e) => typeof e.code === 'string' && SILENCE_CODES.has(e.code));
+}
+
 export function isRetriableError(error: unknown): boolean {
   return someCause(error, (e) => typeof e.code === 'string' && RETRY_CODES.has(e.code));
 }
@@ -76,6 +86,7 @@ export function retryInterceptor(options: RetryOptions = {}): Interceptor {
     const down = new Downstream(handler);
     const canRetry = isReplayable(opts);
     void (async () => {
+      let silences = 0;
       for (let attempt = 1; ; attempt++) {
         const last = attempt >= maxAttempts || !canRetry;
         let retryAfter: number | undefined;
@@ -87,7 +98,8 @@ export function retryInterceptor(options: RetryOptions = {}): Interceptor {
         });
         if (outcome.kind === 'forwarded') return;
         if (outcome.kind === 'error') {
-          if (last || down.aborted || !isRetriableError(outcome.error)) return down.fail(outcome.error);
+          if (isSilence(outcome.error)) silences++;
+          if (last || down.aborted || !isRetriableError(outcome.error) || silences >= MAX_SILENT_ATTEMPTS) return down.fail(outcome.error);
           await wait(backoff(attempt), down.signal);
           continue;
         }
