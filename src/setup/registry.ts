@@ -50,7 +50,9 @@ export function createRunRegistry(
   const transport = registrySettings(config.registries);
   const limitMs = runTimeLimitMs(config, options.timeout);
   // From the process start: a hook's user waits for the whole process, not for the registry part.
-  const runDeadline = { at: (options.startedAt ?? performance.timeOrigin) + limitMs, limitMs, setting: '--timeout or spec.timeout' };
+  // Requests stop a little before the limit, so that writing the results still fits inside it.
+  const reserveMs = Math.min(1000, limitMs * 0.05);
+  const runDeadline = { at: (options.startedAt ?? performance.timeOrigin) + limitMs - reserveMs, limitMs, setting: '--timeout or spec.timeout' };
   const access = repositoryAccess(policies.values(), sources, transport);
 
   const client = createRegistryClient({
