@@ -19,7 +19,7 @@ export function policyStageLabel(spec: SelectionSpec): string {
 export function dropReasonText(reason: DropReason, spec: SelectionSpec): string {
   switch (reason) {
     case 'exclusion-list':
-      return spec.exclusionList?.length ? 'matches the exclusionList' : 'matches the default exclusionList ^.*\\.sig$';
+      return spec.exclusionList?.length ? 'matches the exclusionList' : 'a signature or artifact tag (the default exclusionList)';
     case 'filter-no-match':
       return `does not match filterTags.pattern '${spec.filterTags?.pattern ?? ''}'`;
     case 'filter-same-key':

@@ -48,8 +48,13 @@ export function compileTagFilter(spec: TagFilterSpec | undefined): TagFilter {
   };
 }
 
-/** Flux's ImageRepository default: cosign signature tags are never candidates. */
-const DEFAULT_EXCLUSION_LIST: readonly string[] = ['^.*\\.sig$'];
+/**
+ * Flux's ImageRepository default (cosign signature tags), plus the artifact tags Flux's default
+ * lets through: cosign attestations and SBOMs (`sha256-<hex>.att`, `.sbom`) and the OCI referrers
+ * fallback (`sha256-<hex>`, where cosign 3 keeps Sigstore bundles). Left in, an alphabetical
+ * policy pins a signature and a numerical one fails on a tag that is not a number.
+ */
+export const DEFAULT_EXCLUSION_LIST: readonly string[] = ['^.*\\.sig$', '^sha256-[0-9a-f]{64}(\\..+)?$'];
 
 export interface ExclusionFilter {
   /** Drops every tag that any exclusion pattern matches anywhere. */

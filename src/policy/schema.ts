@@ -55,7 +55,7 @@ export const policySelectionSchema = {
       type: 'array',
       maxItems: 25,
       items: { type: 'string' },
-      description: 'Go RE2 patterns; matching tags are dropped. Default: ["^.*\\\\.sig$"].',
+      description: 'Go RE2 patterns; matching tags are dropped. Default: ["^.*\\\\.sig$", "^sha256-[0-9a-f]{64}(\\\\..+)?$"] (Flux\'s default, plus cosign attestation, SBOM and referrers-fallback tags); a list given replaces it.',
     },
   },
 } as const;
