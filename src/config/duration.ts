@@ -10,12 +10,14 @@ const UNIT_MS: Record<string, number> = {
   s: 1000,
   m: 60_000,
   h: 3_600_000,
+  // Only where an age is meant (minReleaseAge, as Renovate writes `3 days`); Go has no `d`.
+  d: 86_400_000,
 };
 
-export function parseGoDuration(text: string): number {
+export function parseGoDuration(text: string, options: { days?: boolean } = {}): number {
   const trimmed = text.trim();
   if (trimmed === '0') return 0;
-  const pattern = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
+  const pattern = options.days ? /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d)/gy : /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
   let total = 0;
   let consumed = 0;
   for (let match = pattern.exec(trimmed); match; match = pattern.exec(trimmed)) {
@@ -23,7 +25,7 @@ export function parseGoDuration(text: string): number {
     consumed = pattern.lastIndex;
   }
   if (consumed === 0 || consumed !== trimmed.length) {
-    throw new Error(`invalid duration '${text}': expected a Go duration such as 1m, 5m30s or 1h`);
+    throw new Error(`invalid duration '${text}': expected a Go duration such as 1m, 5m30s or 1h${options.days ? ', or days such as 3d' : ''}`);
   }
   return total;
 }
