@@ -13,6 +13,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { credentialRules } from './client/credentials.js';
+import { fetchImageFacts, withConfigCreated } from './client/image-facts.js';
 import { httpsProbe } from './client/https-probe.js';
 import { fetchTags, getJson, lookupDigest, type PageLimits } from './client/operations.js';
 import { registryRequests } from './client/requests.js';
@@ -153,6 +154,10 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     },
     lookupDigest: (repo, tag, opts) => lookupDigest(requests, repo, tag, opts),
     getJson: (repo, path, opts) => getJson(requests, repo, path, opts),
+    async imageFacts(repo, digest, needs) {
+      const facts = await fetchImageFacts(requests, repo, digest);
+      return needs?.created ? withConfigCreated(facts, (image) => fetchImageFacts(requests, repo, image)) : facts;
+    },
     notices,
     requestCount: () => counter.count,
     usage(repo) {

@@ -43,6 +43,44 @@ export interface RegistryNotice {
   message: string;
 }
 
+/** An image's platform, as an index lists it or an image config names it. */
+export interface Platform {
+  os: string;
+  architecture: string;
+  variant?: string;
+}
+
+/** What a manifest says about the image it names: platforms and creation times, read as written. */
+export interface ImageFacts {
+  digest: string;
+  /** `index` (OCI index or Docker manifest list) or `image` (a single manifest). */
+  kind: 'index' | 'image';
+  /**
+   * An index: the platforms it lists, leaving out attestation entries (`unknown/unknown`, or with
+   * annotation `vnd.docker.reference.type`). A single image: the one platform its config names.
+   */
+  platforms: Platform[];
+  /** The `org.opencontainers.image.created` annotation of the manifest or index, as written, if any. */
+  createdAnnotation?: string;
+  /**
+   * The image config's `created`, as written: for an index, that of its first listed
+   * (non-attestation) platform image, fetched only when `needs.created` is set and the index has
+   * no created annotation.
+   */
+  configCreated?: string;
+  /**
+   * An index: the digest of its first listed (non-attestation) platform image, the one
+   * `configCreated` is read from, so a cache holding facts without it can fetch just that image.
+   */
+  firstPlatformImage?: string;
+}
+
+/** What a caller of {@link RegistryClient.imageFacts} needs beyond the manifest itself. */
+export interface ImageFactNeeds {
+  /** Fetch an index's first platform config for `configCreated` when the index has no created annotation. */
+  created?: boolean;
+}
+
 /** A digest lookup's answer; `notModified` only when the caller sent the ETag it has. */
 export type DigestLookup = { digest: string; etag?: string; notModified?: undefined } | { notModified: true };
 
@@ -66,6 +104,13 @@ export interface RegistryClient {
    * distribution API calls. For vendor APIs (GCR's `tags/list` manifest map, Quay, Harbor, ACR).
    */
   getJson(repo: ImageRepository, pathAndQuery: string, options?: JsonGetOptions): Promise<JsonResponse>;
+  /**
+   * What a manifest says about the image: its platforms and its creation times. One manifest GET
+   * by digest, plus the config blob of a single image (or of an index's first platform image
+   * when `needs.created` and the index has no created annotation); every body is checked against
+   * its digest. Cached by digest for good (content-addressed).
+   */
+  imageFacts(repo: ImageRepository, digest: string, needs?: ImageFactNeeds): Promise<ImageFacts>;
   /** Requests sent to the network so far (retries, redirects and token fetches included). */
   requestCount(): number;
   /** Warnings worth showing in the run's results: rate limits running low. */

@@ -29,11 +29,12 @@ export function withRequestBudget(registry: RegistryPort, budget: number = DEFAU
     calls++;
     return call();
   };
-  const { getJson } = registry;
+  const { getJson, imageFacts } = registry;
   return {
     ...optionalParts(registry),
     listTags: (repo, hints) => metered(() => registry.listTags(repo, hints)),
     resolveDigest: (repo, tag, hints) => metered(() => registry.resolveDigest(repo, tag, hints)),
     ...(getJson ? { getJson: (repo, path, options) => metered(() => getJson.call(registry, repo, path, options)) } : {}),
+    ...(imageFacts ? { imageFacts: (repo, digest, needs) => metered(() => imageFacts.call(registry, repo, digest, needs)) } : {}),
   };
 }

@@ -10,15 +10,16 @@ import type { RegistryClient } from '../registry/types.js';
  * not on each other.
  */
 export type RegistryPort = Pick<RegistryClient, 'listTags' | 'resolveDigest'> &
-  Partial<Pick<RegistryClient, 'getJson' | 'requestCount' | 'notices' | 'usage' | 'digestSource'>>;
+  Partial<Pick<RegistryClient, 'getJson' | 'imageFacts' | 'requestCount' | 'notices' | 'usage' | 'digestSource'>>;
 
 /** The optional parts of `registry`, bound to it: what a decorator passes through unchanged. */
 export function optionalParts(registry: RegistryPort): Partial<RegistryPort> {
-  const { getJson, requestCount, notices, usage, digestSource } = registry;
+  const { getJson, imageFacts, requestCount, notices, usage, digestSource } = registry;
   return {
     ...(usage ? { usage: (repo) => usage.call(registry, repo) } : {}),
     ...(digestSource ? { digestSource: (repo, tag) => digestSource.call(registry, repo, tag) } : {}),
     ...(getJson ? { getJson: (repo, path, options) => getJson.call(registry, repo, path, options) } : {}),
+    ...(imageFacts ? { imageFacts: (repo, digest, needs) => imageFacts.call(registry, repo, digest, needs) } : {}),
     ...(requestCount ? { requestCount: () => requestCount.call(registry) } : {}),
     ...(notices ? { notices: () => notices.call(registry) } : {}),
   };

@@ -80,6 +80,7 @@ export function createRunRegistry(
     resolveDigest: (repo, tag, hints) => guard(repo, () => cached.resolveDigest(repo, tag, hints)),
     lookupDigest: (repo, tag, opts) => guard(repo, () => cached.lookupDigest(repo, tag, opts)),
     getJson: (repo, path, opts) => guard(repo, () => cached.getJson(repo, path, opts)),
+    imageFacts: (repo, digest, needs) => guard(repo, () => cached.imageFacts(repo, digest, needs)),
     // Secrets not among the inputs, then rate limits running low.
     notices: () => [...access.notices, ...cached.notices()],
     requestCount: () => cached.requestCount(),

@@ -6,12 +6,15 @@
  * - A digest asked for as immutable (`mutable: false`) is answered from the cache forever; a
  *   mutable one is asked again, conditionally (`If-None-Match` with the stored ETag), so an
  *   unchanged tag costs a 304 and no body.
+ * - What a manifest says about its image (platforms, creation times) is kept by digest for good:
+ *   the digest names the bytes, so the answer cannot change.
  * - Offline, everything comes from the cache and a miss is an error that says how to fix it.
  *
- * Entries hold tags, digests and ETags only: nothing from the keychain or the token exchange.
+ * Entries hold tags, digests, ETags and image facts only: nothing from the keychain or the token exchange.
  */
 import { RegistryError } from '../errors.js';
-import type { DigestLookup, DigestSource, ImageRepository, RegistryClient } from '../types.js';
+import { copyFacts, createdSettled, isImageFacts, withConfigCreated } from '../client/image-facts.js';
+import type { DigestLookup, DigestSource, ImageFactNeeds, ImageFacts, ImageRepository, RegistryClient } from '../types.js';
 import { memoizeDigests } from '../run-memo.js';
 import type { CacheStore } from './store.js';
 
@@ -98,6 +101,25 @@ export function withCache(inner: RegistryClient, options: CachingOptions): Regis
     return answered(repo, found.digest, false, tag);
   };
 
+  const imageFacts = async (repo: ImageRepository, digest: string, needs: ImageFactNeeds | undefined): Promise<ImageFacts> => {
+    const key = `facts ${repoName(repo)}@${digest}`;
+    const cached = await store?.read<ImageFacts>(key);
+    let facts = cached && isImageFacts(cached.value, digest) ? cached.value : undefined;
+    const hit = facts !== undefined;
+    if (!facts) {
+      if (offline) throw offlineMiss(repo, `the manifest ${digest} of ${repo.written}`);
+      facts = await inner.imageFacts(repo, digest);
+      await store?.write<ImageFacts>(key, facts);
+    }
+    if (needs?.created && !createdSettled(facts)) {
+      // The platform image's own facts are kept under its digest, so another index sharing it reads them.
+      const settled = await withConfigCreated(facts, (image) => imageFacts(repo, image, undefined));
+      if (settled !== facts) await store?.write<ImageFacts>(key, settled);
+      facts = settled;
+    }
+    return answered(repo, copyFacts(facts), hit);
+  };
+
   // One run, one answer per tag, however many markers ask.
   return memoizeDigests({
     listTags: (repo, hints) => listTags(repo, hints?.maxAgeMs ?? defaultMaxAge),
@@ -110,6 +132,7 @@ export function withCache(inner: RegistryClient, options: CachingOptions): Regis
       if (offline) return Promise.reject(offlineMiss(repo, `GET ${path} on ${repo.apiHost}`));
       return inner.getJson(repo, path, opts);
     },
+    imageFacts: (repo, digest, needs) => imageFacts(repo, digest, needs),
     notices: () => inner.notices(),
     requestCount: () => inner.requestCount(),
     usage: (repo) => ({ ...inner.usage(repo), cache: { ...(counts.get(repoName(repo)) ?? { hits: 0, misses: 0 }) } }),

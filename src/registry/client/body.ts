@@ -4,6 +4,8 @@ export const MAX_BYTES = {
   tagPage: 16 * 1024 * 1024,
   /** Distribution itself refuses manifests over 4 MiB. */
   manifest: 4 * 1024 * 1024,
+  /** An image config blob: real ones are a few KiB, the history of a very long build tens of KiB. */
+  config: 4 * 1024 * 1024,
   /** Vendor JSON APIs (GCR's tags/list with its manifest map is the big one). */
   json: 32 * 1024 * 1024,
 } as const;
