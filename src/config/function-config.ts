@@ -16,6 +16,9 @@ export interface InlinePolicy {
   digestReflectionPolicy?: DigestReflectionPolicy;
   interval?: string;
   aliasOf?: { tag: string };
+  platforms?: string[];
+  minReleaseAge?: string;
+  unknownReleaseAge?: 'allow' | 'deny';
 }
 
 export interface ImageRule {
@@ -52,6 +55,10 @@ export interface FunctionConfig {
   explain?: boolean;
   /** The run's time limit as written (a Go duration); {@link runTimeLimitMs} reads it. */
   timeout?: string;
+  /** Gates for every policy, Flux ImagePolicy objects included; an inline policy's own value wins. */
+  platforms?: string[];
+  minReleaseAge?: string;
+  unknownReleaseAge?: 'allow' | 'deny';
 }
 
 export class ConfigError extends Error {
@@ -114,6 +121,9 @@ export function loadFunctionConfig(raw: unknown, source = 'functionConfig'): Fun
     cache: spec.cache ?? {},
     ...(spec.explain !== undefined ? { explain: spec.explain } : {}),
     ...(spec.timeout !== undefined ? { timeout: spec.timeout } : {}),
+    ...(spec.platforms !== undefined ? { platforms: spec.platforms } : {}),
+    ...(spec.minReleaseAge !== undefined ? { minReleaseAge: spec.minReleaseAge } : {}),
+    ...(spec.unknownReleaseAge !== undefined ? { unknownReleaseAge: spec.unknownReleaseAge } : {}),
   };
 }
 

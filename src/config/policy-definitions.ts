@@ -2,6 +2,7 @@ import { errorResult, type KrmResult, type ResourceRef, type ResultLocation } fr
 import type { PolicyChoice, TagFilterSpec } from '../policy/policer.js';
 import { validatePolicySelection } from '../policy/schema.js';
 import type { SelectionSpec } from '../policy/select.js';
+import { parsePlatform, type GateSpec, type Platform } from '../policy/gates.js';
 import { parseGoDuration } from './duration.js';
 import type { DigestReflectionPolicy, FunctionConfig, InlinePolicy } from './function-config.js';
 
@@ -31,8 +32,26 @@ export interface PolicyDefinition {
   /** How long a cached tag list may be reused: Flux's scan interval. */
   tagListMaxAgeMs: number;
   aliasOf?: { tag: string };
+  /** Checks a candidate must pass before it is pinned; absent when none is configured. */
+  gates?: GateSpec;
   access: RepositoryAccess;
   origin: Origin;
+}
+
+type GateSettings = Pick<InlinePolicy, 'platforms' | 'minReleaseAge' | 'unknownReleaseAge'>;
+
+/** The gates of one policy: its own settings over the functionConfig's; undefined when none. */
+function gatesOf(own: GateSettings, shared: GateSettings): GateSpec | undefined {
+  const platforms = own.platforms ?? shared.platforms;
+  const minReleaseAge = own.minReleaseAge ?? shared.minReleaseAge;
+  const unknownReleaseAge = own.unknownReleaseAge ?? shared.unknownReleaseAge;
+  if (!platforms && !minReleaseAge) return undefined;
+  return {
+    // The schema has checked the form of each entry.
+    ...(platforms ? { platforms: platforms.map((text) => parsePlatform(text) as Platform) } : {}),
+    ...(minReleaseAge ? { minReleaseAge: { written: minReleaseAge, ms: parseGoDuration(minReleaseAge, { days: true }) } } : {}),
+    ...(unknownReleaseAge ? { unknownReleaseAge } : {}),
+  };
 }
 
 /** A Kubernetes-shaped object found in the input, with where it was found. */
@@ -157,6 +176,7 @@ export function collectPolicies(objects: readonly SourceObject[], config: Functi
       },
       digestReflectionPolicy: asDigestPolicy(spec.digestReflectionPolicy) ?? config.digestReflectionPolicy,
       tagListMaxAgeMs: repository.tagListMaxAgeMs,
+      ...optional('gates', gatesOf({}, config)),
       access: repository.access,
       origin,
     });
@@ -190,6 +210,7 @@ export function collectPolicies(objects: readonly SourceObject[], config: Functi
       digestReflectionPolicy: inline.digestReflectionPolicy ?? config.digestReflectionPolicy,
       tagListMaxAgeMs: maxAge,
       ...(inline.aliasOf ? { aliasOf: inline.aliasOf } : {}),
+      ...optional('gates', gatesOf(inline, config)),
       access: resolved.access,
       origin,
     });
@@ -264,4 +285,8 @@ function refName(value: unknown): string | undefined {
 
 function asDigestPolicy(value: unknown): DigestReflectionPolicy | undefined {
   return value === 'Always' || value === 'IfNotPresent' || value === 'Never' ? value : undefined;
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }

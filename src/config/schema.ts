@@ -34,6 +34,25 @@ const objectRef = {
   },
 } as const;
 
+/** Gates before pinning: on an inline policy, or for every policy at spec level (inline wins). */
+const gateProperties = {
+  platforms: {
+    type: 'array',
+    minItems: 1,
+    items: { type: 'string', pattern: '^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$' },
+    description: 'os/arch[/variant] every pinned image must run on, e.g. [linux/amd64, linux/arm64]: an index listing each, or a single image of the one platform.',
+  },
+  minReleaseAge: {
+    type: 'string',
+    pattern: '^([0-9]+(\\.[0-9]*)?(ns|us|µs|ms|s|m|h|d))+$',
+    description: 'Pin only images released at least this long ago (Go duration, or days: 72h, 3d). The release time: a registry push time, else the org.opencontainers.image.created annotation, else the config created.',
+  },
+  unknownReleaseAge: {
+    enum: ['allow', 'deny'],
+    description: 'Whether an image with no known release time passes minReleaseAge (default deny).',
+  },
+} as const;
+
 const inlinePolicy = {
   type: 'object',
   additionalProperties: false,
@@ -55,6 +74,7 @@ const inlinePolicy = {
       properties: { tag: { type: 'string', minLength: 1, description: 'The rolling tag, e.g. latest.' } },
       description: 'Pin the tag (chosen by policy among the candidates) that points to the same digest as this rolling tag.',
     },
+    ...gateProperties,
   },
   oneOf: [{ required: ['image'] }, { required: ['imageRepositoryRef'] }],
 } as const;
@@ -120,6 +140,7 @@ export const functionConfigSchema = {
         fieldSpecs: { type: 'array', items: fieldSpec },
         registries: { type: 'array', items: registrySettings },
         requestBudget: { type: 'integer', minimum: 1, description: 'Most registry requests one run may make.' },
+        ...gateProperties,
         timeout: {
           ...goDuration,
           description:
