@@ -161,8 +161,12 @@ export function candidatesOf(funnel: TagFunnel, definition: PolicyDefinition, re
   const aliasMisses: CandidateEntry[] = [];
   const asked = new Map(alias?.steps.map((step) => [step.tag, step]) ?? []);
   const selectedRank = selected === undefined ? -1 : funnel.ranked.indexOf(selected);
+  // Without aliasOf, gates judged candidates by tag; with it, the rolling tag's image (not a candidate).
+  const refused = new Map((alias ? [] : (record.gateChecks ?? [])).filter((c) => !c.pass).map((c) => [c.tag, c]));
   funnel.ranked.forEach((tag, rank) => {
-    if (tag === selected) ranked.push({ tag, verdict: 'selected', reason: selectedReason(record, funnel, spec.policy.semver ? 'semver' : undefined) });
+    const gate = refused.get(tag);
+    if (gate) ranked.push({ tag, verdict: 'gated', gate: gate.gate!, reason: gate.reason ?? 'did not pass' });
+    else if (tag === selected) ranked.push({ tag, verdict: 'selected', reason: selectedReason(record, funnel, spec.policy.semver ? 'semver' : undefined) });
     else if (alias && (selectedRank === -1 || rank < selectedRank)) aliasMisses.push({ tag, verdict: 'gated', gate: 'aliasOf', reason: aliasMissReason(alias, asked.get(tag)) });
     else ranked.push({ tag, verdict: 'outranked', reason: selected === undefined ? 'not reached' : outrankedText(selected, spec) });
   });
@@ -182,6 +186,7 @@ export function candidatesOf(funnel: TagFunnel, definition: PolicyDefinition, re
 function selectedReason(record: PolicyResolution, funnel: TagFunnel, kind: string | undefined): string {
   const alias = record.alias;
   if (alias) return `the best-ranked candidate at ${alias.rolling}'s digest (${shortDigest(alias.digest)})`;
+  if (record.gatedFrom !== undefined) return `the best candidate that passes the gates (${record.gatedFrom} ranks higher but does not)`;
   const of = funnel.ranked.length === 1 ? 'the only candidate' : `the best of ${funnel.ranked.length} candidates`;
   return kind === 'semver' ? `${of}: the highest version in the range` : of;
 }

@@ -18,6 +18,16 @@ export interface AliasStep {
   from?: 'cache' | 'registry';
 }
 
+/** One candidate checked against a policy's gates, in rank order. */
+export interface GateCheck {
+  tag: string;
+  digest: string;
+  pass: boolean;
+  /** The gate that refused it, by its config key, and why. */
+  gate?: 'platforms' | 'minReleaseAge';
+  reason?: string;
+}
+
 /** How an `aliasOf` policy found the tag standing for its rolling tag. */
 export interface AliasSearch {
   rolling: string;
@@ -48,6 +58,10 @@ export interface PolicyResolution {
   funnel?: TagFunnel;
   selected?: { tag: string; digest?: string };
   alias?: AliasSearch;
+  /** Candidates checked against the policy's gates (absent without gates). */
+  gateChecks?: GateCheck[];
+  /** Set when the gates picked a candidate below the policy's first choice. */
+  gatedFrom?: string;
   error?: string;
 }
 

@@ -8,6 +8,7 @@ import { parseReference, parseRepository, type ImageReference } from '../registr
 import type { ImageRepository } from '../registry/types.js';
 import { searchAlias } from './alias.js';
 import { funnelLine } from './funnel-facts.js';
+import { checkAliasImage, firstPassing, GateError, type GatePort } from './gates.js';
 import type { RegistryPort } from './registry-port.js';
 import type { PolicyResolution, Resolution, SiteOutcome, SiteUpdate } from './resolution.js';
 import { siteLocationOf, type PolicySite } from './sites.js';
@@ -142,17 +143,28 @@ async function selectTag({ definition, policy, repo, record }: PreparedEntry, re
   try {
     const tags = await registry.listTags(repo, { maxAgeMs: definition.tagListMaxAgeMs });
     record.listed = tags;
+    const gates = definition.gates;
+    const gated = registry as GatePort;
     if (definition.aliasOf) {
       const alias = await searchAlias({ definition, policy, repo, tags, registry, onNotice: (message) => findings.notice(definition, message) });
       record.funnel = alias.funnel;
       record.alias = alias.search;
       record.selected = { tag: alias.tag, digest: alias.digest };
+      if (gates) record.gateChecks = await checkAliasImage({ ...definition, gates }, repo, record.selected as { tag: string; digest: string }, definition.aliasOf.tag, gated);
     } else {
       const { tag, funnel } = policy.choose(tags);
       record.funnel = funnel;
       record.selected = { tag };
+      if (gates) {
+        const mutable = definition.digestReflectionPolicy === 'Always';
+        const passing = await firstPassing({ ...definition, gates }, repo, funnel.ranked, gated, { mutable });
+        record.gateChecks = passing.checks;
+        record.selected = { tag: passing.tag, digest: passing.digest };
+        if (passing.tag !== tag) record.gatedFrom = tag;
+      }
     }
   } catch (error) {
+    if (error instanceof GateError) record.gateChecks = error.checks;
     const details = error as Error & { search?: PolicyResolution['alias']; funnel?: PolicyResolution['funnel'] };
     if (details.search) record.alias = details.search;
     if (details.funnel) record.funnel = details.funnel;
@@ -183,6 +195,13 @@ async function computeValues(
   };
   for (const site of record.sites) {
     try {
+      const kept = newerThanGated(site, record);
+      if (kept !== undefined) {
+        const text = `${site.where.declaredBy}: ImagePolicy ${record.key}: kept ${kept}, newer than ${selected.tag}, the best candidate that passes the gates (${gateReasonOf(record, record.gatedFrom)}); a gate never moves a field backwards`;
+        findings.results.push(warningResult(text, siteLocationOf(site, { currentValue: site.current })));
+        unchanged.push(site);
+        continue;
+      }
       const digest = await digestForSite(site, definition, selected.tag, lookup);
       if (site.suffix === 'digest' && !digest) {
         findings.site(site, `${site.where.declaredBy} asks for a digest, but ImagePolicy ${record.key} has digestReflectionPolicy Never`);
@@ -195,6 +214,26 @@ async function computeValues(
       findings.site(site, `ImagePolicy ${record.key}: ${(error as Error).message}`);
     }
   }
+}
+
+/** Why the gates passed over `tag`, from the checks kept. */
+function gateReasonOf(record: PolicyResolution, tag: string | undefined): string {
+  const check = record.gateChecks?.find((c) => c.tag === tag);
+  return check?.reason ? `${tag} ${check.reason}` : `${tag} did not pass`;
+}
+
+/**
+ * The field's current tag when the gates chose a candidate the policy ranks below it: pinning
+ * would move the field backwards, so it keeps its value. Undefined otherwise.
+ */
+function newerThanGated(site: PolicySite, record: PolicyResolution): string | undefined {
+  if (record.gatedFrom === undefined || !record.funnel || !record.selected) return undefined;
+  if (site.suffix === 'name' || site.suffix === 'digest') return undefined;
+  const current = site.suffix === 'tag' ? site.current : referenceIn(site.current)?.tag;
+  if (current === undefined) return undefined;
+  const ranked = record.funnel.ranked;
+  const at = ranked.indexOf(current);
+  return at !== -1 && at < ranked.indexOf(record.selected.tag) ? current : undefined;
 }
 
 async function digestForSite(

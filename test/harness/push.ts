@@ -28,14 +28,20 @@ export const ALL_MANIFEST_TYPES = [
   MEDIA_TYPES.dockerManifest,
 ].join(', ');
 
-/** `oci`/`docker`: a single-platform image. `oci-index`/`docker-list`: linux/amd64 + linux/arm64. */
+/** `oci`/`docker`: a single-platform image. `oci-index`/`docker-list`: linux/amd64 + linux/arm64 unless told. */
 export type ManifestKind = 'oci' | 'docker' | 'oci-index' | 'docker-list';
 
 export interface Descriptor {
   mediaType: string;
   digest: string;
   size: number;
-  platform?: { architecture: string; os: string };
+  platform?: HarnessPlatform;
+}
+
+export interface HarnessPlatform {
+  architecture: string;
+  os: string;
+  variant?: string;
 }
 
 export interface PushedImage {
@@ -57,6 +63,13 @@ export interface PushImageOptions {
   seed?: string;
   /** Extra annotations: a cheap way to get distinct manifests that share blobs. */
   annotations?: Record<string, string>;
+  /**
+   * The platforms an index lists (default linux/amd64, linux/arm64), or the one a single image's
+   * config names (default linux/amd64).
+   */
+  platforms?: HarnessPlatform[];
+  /** The config's `created` (every platform's, for an index); null leaves it out. Default 2024-01-01. */
+  created?: string | null;
 }
 
 export function sha256(bytes: Buffer | string): string {
@@ -163,15 +176,17 @@ async function pushPlatformBlobs(
   repo: string,
   docker: boolean,
   seed: string,
-  platform: { architecture: string; os: string },
+  platform: HarnessPlatform,
+  created: string | null = '2024-01-01T00:00:00Z',
 ): Promise<Blobs> {
-  const layerBytes = pseudoRandom(seed, `layer/${platform.os}/${platform.architecture}`, 64);
+  const layerBytes = pseudoRandom(seed, `layer/${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ''}`, 64);
   const layerDigest = await pushBlob(target, repo, layerBytes);
   const config = Buffer.from(
     JSON.stringify({
       architecture: platform.architecture,
       os: platform.os,
-      created: '2024-01-01T00:00:00Z',
+      ...(platform.variant ? { variant: platform.variant } : {}),
+      ...(created === null ? {} : { created }),
       config: { Labels: { 'harness.seed': seed } },
       rootfs: { type: 'layers', diff_ids: [sha256(layerBytes)] },
     }),
@@ -202,7 +217,7 @@ function indexManifest(docker: boolean, children: PushedImage[], platforms: Desc
   return { bytes: Buffer.from(JSON.stringify(body)), mediaType };
 }
 
-const PLATFORMS = [
+const PLATFORMS: HarnessPlatform[] = [
   { architecture: 'amd64', os: 'linux' },
   { architecture: 'arm64', os: 'linux' },
 ];
@@ -218,17 +233,18 @@ export async function pushImage(target: RegistryTarget, repo: string, opts: Push
   const docker = kind === 'docker' || kind === 'docker-list';
   let built: { bytes: Buffer; mediaType: string };
   let children: PushedImage[] | undefined;
+  const platforms = opts.platforms ?? PLATFORMS;
   if (kind === 'oci' || kind === 'docker') {
-    built = imageManifest(docker, await pushPlatformBlobs(target, repo, docker, seed, PLATFORMS[0]!), opts.annotations);
+    built = imageManifest(docker, await pushPlatformBlobs(target, repo, docker, seed, platforms[0]!, opts.created), opts.annotations);
   } else {
     children = await Promise.all(
-      PLATFORMS.map(async (platform) => {
-        const m = imageManifest(docker, await pushPlatformBlobs(target, repo, docker, seed, platform));
+      platforms.map(async (platform) => {
+        const m = imageManifest(docker, await pushPlatformBlobs(target, repo, docker, seed, platform, opts.created));
         const digest = await putManifest(target, repo, sha256(m.bytes), m.bytes, m.mediaType);
         return { digest, manifest: m.bytes, mediaType: m.mediaType, tags: [] };
       }),
     );
-    built = indexManifest(docker, children, PLATFORMS, opts.annotations);
+    built = indexManifest(docker, children, platforms, opts.annotations);
   }
   const digest = sha256(built.bytes);
   if (tags.length === 0) {

@@ -1,0 +1,79 @@
+/**
+ * Runs a policy's gates over its candidates lazily, in the policy's rank order: the first that
+ * passes every gate is pinned, and only the candidates checked cost requests (a digest, one
+ * manifest, and a config blob for a single image, each cached for good by digest).
+ */
+import type { PolicyDefinition } from '../config/policy-definitions.js';
+import { platformVerdict, releaseAgeVerdict, releaseTime, type CandidateImage, type GateSpec, type GateVerdict } from '../policy/gates.js';
+import type { ImageRepository } from '../registry/types.js';
+import type { RegistryPort } from './registry-port.js';
+import type { GateCheck } from './resolution.js';
+
+/** The part of a registry gates need: digests, and what a manifest says about its image. */
+export type GatePort = Pick<RegistryPort, 'resolveDigest'> & {
+  imageFacts?(repo: ImageRepository, digest: string, needs?: { created?: boolean }): Promise<CandidateImage>;
+};
+
+export class GateError extends Error {
+  override name = 'GateError';
+  constructor(
+    message: string,
+    readonly checks: GateCheck[],
+  ) {
+    super(message);
+  }
+}
+
+/** Every configured gate's verdict on one image; the first failing one decides. */
+export function verdictsFor(gates: GateSpec, image: CandidateImage, now: number): GateVerdict[] {
+  const verdicts: GateVerdict[] = [];
+  if (gates.platforms) verdicts.push(platformVerdict(gates.platforms, image));
+  if (gates.minReleaseAge) verdicts.push(releaseAgeVerdict(gates.minReleaseAge, gates.unknownReleaseAge, releaseTime(image, undefined, now), now));
+  return verdicts;
+}
+
+async function check(repo: ImageRepository, tag: string, digest: string, gates: GateSpec, registry: GatePort, now: number): Promise<GateCheck> {
+  if (!registry.imageFacts) throw new Error('this registry client cannot read manifests, so gates cannot be checked');
+  const image = await registry.imageFacts(repo, digest, { created: gates.minReleaseAge !== undefined });
+  const verdicts = verdictsFor(gates, image, now);
+  const failed = verdicts.find((v) => !v.pass);
+  return { tag, digest, pass: failed === undefined, ...(failed ? { gate: failed.gate, reason: failed.reason } : {}) };
+}
+
+/** The first of `ranked` that passes every gate, with what each checked candidate showed. */
+export async function firstPassing(
+  definition: PolicyDefinition & { gates: GateSpec },
+  repo: ImageRepository,
+  ranked: readonly string[],
+  registry: GatePort,
+  options: { mutable?: boolean; now?: number } = {},
+): Promise<{ tag: string; digest: string; checks: GateCheck[] }> {
+  const now = options.now ?? Date.now();
+  const checks: GateCheck[] = [];
+  for (const tag of ranked) {
+    // The same digest the pin will carry: under `Always` the tag may have moved since the cache saw it.
+    const digest = await registry.resolveDigest(repo, tag, { mutable: options.mutable ?? false });
+    const result = await check(repo, tag, digest, definition.gates, registry, now);
+    checks.push(result);
+    if (result.pass) return { tag, digest, checks };
+  }
+  const best = checks[0];
+  const message = best
+    ? `no candidate passes the gates: ${best.tag} ${best.reason} (${best.gate}; ${checks.length} candidate${checks.length === 1 ? '' : 's'} checked)`
+    : 'no candidate to check against the gates';
+  throw new GateError(message, checks);
+}
+
+/** With `aliasOf` the gates judge the rolling tag's image: what the pinned alias will run. */
+export async function checkAliasImage(
+  definition: PolicyDefinition & { gates: GateSpec },
+  repo: ImageRepository,
+  selected: { tag: string; digest: string },
+  rolling: string,
+  registry: GatePort,
+  now = Date.now(),
+): Promise<GateCheck[]> {
+  const result = await check(repo, selected.tag, selected.digest, definition.gates, registry, now);
+  if (!result.pass) throw new GateError(`${rolling}'s image (${selected.digest.slice(0, 19)}, tag ${selected.tag}) ${result.reason} (${result.gate})`, [result]);
+  return [result];
+}
