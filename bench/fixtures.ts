@@ -1,7 +1,14 @@
-import { seedRepository, tagExisting, type RegistryTarget } from '../test/harness/registry.js';
+import { pushImage, putManifest, seedRepository, tagExisting, type RegistryTarget } from '../test/harness/registry.js';
 
-/** How a policy picks its tag; both have a shell equivalent in bench/baseline/pin-with-skopeo.sh. */
-export type Strategy = { kind: 'semver' } | { kind: 'alias'; rollingTag: string };
+/**
+ * How a policy picks its tag. `semver` and `alias` have a shell equivalent in
+ * bench/baseline/pin-with-skopeo.sh; `gated` (semver behind a platform and a release-age gate)
+ * has none, so it is measured against its minimum only.
+ */
+export type Strategy =
+  | { kind: 'semver' }
+  | { kind: 'alias'; rollingTag: string }
+  | { kind: 'gated'; platforms: string[]; minReleaseAge: string; candidatesChecked: number };
 
 export interface BenchPolicy {
   /** ImagePolicy name in namespace flux-system; also what the markers name. */
@@ -47,6 +54,24 @@ export async function seedAliasRepository(target: RegistryTarget, repository: st
   await tagExisting(target, repository, digests.get(aliasOf)!, rollingTag);
 }
 
+/**
+ * Seeds a repository whose `fresh` newest releases were created an hour ago (too young for a
+ * `3d` gate) and the rest a year ago, by the `org.opencontainers.image.created` annotation, each
+ * tag its own manifest over shared blobs.
+ */
+export async function seedGatedRepository(target: RegistryTarget, repository: string, tags: readonly string[], fresh: number): Promise<void> {
+  const base = await pushImage(target, repository, { created: null });
+  const newestFirst = [...tags].sort((a, b) => (a === newestRelease([a, b]) ? -1 : 1));
+  const recent = new Set(newestFirst.slice(0, fresh));
+  const now = Date.now();
+  for (const tag of tags) {
+    const manifest = JSON.parse(base.manifest.toString('utf8')) as Record<string, unknown>;
+    const created = new Date(recent.has(tag) ? now - 3_600_000 : now - 365 * 86_400_000).toISOString();
+    manifest.annotations = { 'harness.tag': tag, 'org.opencontainers.image.created': created };
+    await putManifest(target, repository, tag, Buffer.from(JSON.stringify(manifest)), base.mediaType);
+  }
+}
+
 const annotations = (path: string, index: number): string =>
   `    annotations:
       config.kubernetes.io/index: '${index}'
@@ -80,13 +105,18 @@ ${annotations(path, 1)}  spec:
 `;
 }
 
-function inlinePolicy(host: string, policy: BenchPolicy & { strategy: { kind: 'alias' } }): string {
+type InlineBenchPolicy = BenchPolicy & { strategy: { kind: 'alias' | 'gated' } };
+
+function inlinePolicy(host: string, policy: InlineBenchPolicy): string {
+  const { strategy } = policy;
+  const own =
+    strategy.kind === 'alias'
+      ? `    aliasOf:\n      tag: ${strategy.rollingTag}\n`
+      : `    platforms: [${strategy.platforms.join(', ')}]\n    minReleaseAge: ${strategy.minReleaseAge}\n`;
   return `  - name: ${policy.name}
     namespace: ${POLICY_NAMESPACE}
     image: ${host}/${policy.repository}
-    aliasOf:
-      tag: ${policy.strategy.rollingTag}
-    policy:
+${own}    policy:
       semver:
         range: '>=0.0.0'
 `;
@@ -163,7 +193,7 @@ export function buildResourceList(host: string, shape: ResourceListShape): strin
     }
   }
   for (let filler = 0; objects < (shape.totalObjects ?? 0); filler++, objects++) parts.push(fillerConfigMap(filler));
-  const inline = shape.policies.filter((p): p is BenchPolicy & { strategy: { kind: 'alias' } } => p.strategy.kind === 'alias');
+  const inline = shape.policies.filter((p): p is InlineBenchPolicy => p.strategy.kind !== 'semver');
   if (inline.length > 0) {
     parts.push(`functionConfig:
   apiVersion: fn.apply-image-policies.dev/v1alpha1
@@ -179,9 +209,11 @@ ${inline.map((p) => inlinePolicy(host, p).replace(/^(?=.)/gm, '  ')).join('')}`)
 
 /** The baseline's input: the policies, already joined to their images. */
 export function baselinePlan(host: string, policies: readonly BenchPolicy[]): string {
-  return policies
-    .map((p) => `${POLICY_NAMESPACE}:${p.name}\t${host}/${p.repository}\t${p.strategy.kind === 'semver' ? 'semver' : `alias:${p.strategy.rollingTag}`}\n`)
-    .join('');
+  const strategyOf = ({ strategy }: BenchPolicy): string => {
+    if (strategy.kind === 'gated') throw new Error('bench: the skopeo script has no gates; a gated workload has no baseline run');
+    return strategy.kind === 'semver' ? 'semver' : `alias:${strategy.rollingTag}`;
+  };
+  return policies.map((p) => `${POLICY_NAMESPACE}:${p.name}\t${host}/${p.repository}\t${strategyOf(p)}\n`).join('');
 }
 
 const MARKED_LINE = /^\s*(?:- )?image: (\S+) # \{"\$imagepolicy": "[^"]+:([^"]+)"\}$/gm;
@@ -199,7 +231,8 @@ export function markedValues(text: string): Map<string, Set<string>> {
 /**
  * The fewest registry requests that can do the job: each repository's tag list in pages of
  * {@link TAG_PAGE_SIZE}, one HEAD per selected tag, and for an alias one HEAD of the rolling tag.
- * A warm run whose answers are all fresh in the cache needs none.
+ * A gated policy checks candidates until one passes, each costing its HEAD, its manifest and (a
+ * single image) its config blob. A warm run whose answers are all fresh in the cache needs none.
  */
 export function minimumRequests(policies: readonly BenchPolicy[], warm: boolean): number {
   if (warm) return 0;
@@ -210,7 +243,7 @@ export function minimumRequests(policies: readonly BenchPolicy[], warm: boolean)
       listed.add(policy.repository);
       total += Math.ceil(policy.tagCount / TAG_PAGE_SIZE);
     }
-    total += policy.strategy.kind === 'alias' ? 2 : 1;
+    total += policy.strategy.kind === 'alias' ? 2 : policy.strategy.kind === 'gated' ? 3 * policy.strategy.candidatesChecked : 1;
   }
   return total;
 }

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { registryAvailable, startProxy, startRegistry, type RunningProxy, type RunningRegistry } from '../test/harness/registry.js';
-import { buildResourceList, countObjects, minimumRequests, seedAliasRepository, seedSemverRepositories } from './fixtures.js';
+import { buildResourceList, countObjects, minimumRequests, seedAliasRepository, seedGatedRepository, seedSemverRepositories } from './fixtures.js';
 import { describeMachine } from './machine.js';
 import { markdownTables, type BenchReport, type WorkloadResult } from './report.js';
 import { checkPins, checkSameItems, runBaseline, runFunction, Sandbox, summarize, type Bench, type ToolRun } from './runner.js';
@@ -16,6 +16,10 @@ import {
   ALIAS_TAGS,
   ALIAS_TARGET,
   aliasWorkload,
+  GATED_FRESH,
+  GATED_REPOSITORY,
+  GATED_TAGS,
+  gatedWorkload,
   manyRepositories,
   MANY_TAGS,
   registryOneWorkloads,
@@ -159,6 +163,26 @@ export async function main(argv: string[]): Promise<number> {
     await seedAliasRepository(registry, ALIAS_REPOSITORY, ALIAS_TAGS, ROLLING_TAG, ALIAS_TARGET);
     progress('workload d');
     workloads.push(...(await measure({ proxy, cli, baselineScript }, aliasWorkload(runs))));
+  });
+  if (wanted('f')) await withRegistry(async (proxy, registry) => {
+    progress(`seeding ${GATED_REPOSITORY} with ${GATED_TAGS.length} tags, the ${GATED_FRESH} newest an hour old`);
+    await seedGatedRepository(registry, GATED_REPOSITORY, GATED_TAGS, GATED_FRESH);
+    progress('workload f');
+    const workload = gatedWorkload(runs);
+    const [result] = await measure({ proxy, cli, baselineScript }, workload);
+    const { strategy } = workload.shape.policies[0]!;
+    const checked = strategy.kind === 'gated' ? strategy.candidatesChecked : 0;
+    // An ungated pin costs the tag list and one HEAD; everything past that is the gates' price.
+    const ungated = minimumRequests([{ ...workload.shape.policies[0]!, strategy: { kind: 'semver' } }], false);
+    const extra = result!.fn.requests - ungated;
+    workloads.push({
+      ...result!,
+      baselineNote: 'no gates',
+      notes: [
+        `gates cost ${extra} requests beyond an ungated pin (${ungated}) for ${checked} candidates checked: ` +
+          `${(extra / checked).toFixed(2)} per candidate (a manifest and a config blob each, and the HEADs of the ${checked - 1} refused).`,
+      ],
+    });
   });
   workloads.sort((x, y) => x.id.localeCompare(y.id));
 

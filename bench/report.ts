@@ -11,6 +11,10 @@ export interface WorkloadResult {
   fn: Measured;
   /** Absent for warm runs: the script has no cache, its warm run is its cold run. */
   baseline?: Measured;
+  /** Why there is no baseline, when the reason is not "warm run" (the script has no gates). */
+  baselineNote?: string;
+  /** What a reader needs to judge the row, printed under the table. */
+  notes?: string[];
 }
 
 export interface BenchReport {
@@ -37,7 +41,7 @@ export function markdownTables(report: BenchReport): string {
       mib(w.fn.peakRssKb),
       String(w.fn.requests),
       String(w.minimumRequests),
-      b ? ms(b.wallMs) : 'as (b)',
+      b ? ms(b.wallMs) : (w.baselineNote ?? 'as (b)'),
       b ? mib(b.peakRssKb) : '',
       b ? String(b.requests) : '',
       b ? ratio(b.wallMs, w.fn.wallMs) : '',
@@ -47,6 +51,7 @@ export function markdownTables(report: BenchReport): string {
     '| Workload | Function wall | Function peak RSS | Function requests | Minimum requests | skopeo script wall | Script peak RSS | Script requests | Script wall ÷ function wall |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map((r) => `| ${r.join(' | ')} |`),
+    ...report.workloads.flatMap((w) => (w.notes ?? []).map((note) => `\n(${w.id}) ${note}`)),
   ].join('\n');
   const startup = report.startup
     ? [

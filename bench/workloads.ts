@@ -11,6 +11,11 @@ export const ROLLING_TAG = 'latest';
 /** `latest` points at the newest release, as a release job leaves it. */
 export const ALIAS_TARGET = newestRelease(ALIAS_TAGS);
 
+/** Registry three: one repository whose three newest releases are an hour old. */
+export const GATED_REPOSITORY = 'bench/gated';
+export const GATED_TAGS = releaseTags(3, 200, 10);
+export const GATED_FRESH = 3;
+
 export const manyRepositories = (): string[] => Array.from({ length: MANY_REPOSITORIES }, (_, i) => `bench/r${String(i).padStart(2, '0')}`);
 
 const semverPolicy = (repository: string): BenchPolicy => ({
@@ -79,5 +84,30 @@ export function aliasWorkload(runs?: number): Workload {
     warm: false,
     functionRuns: runs ?? 3,
     baselineRuns: runs ?? 3,
+  };
+}
+
+/**
+ * Semver behind `platforms` and `minReleaseAge: 3d`: the three newest releases are too young, so
+ * four candidates are checked and the fourth is pinned. Its cost beyond an ungated pin is what
+ * the gates add: a manifest and a config blob per candidate checked, plus the HEADs of the ones
+ * refused.
+ */
+export function gatedWorkload(runs?: number): Workload {
+  const newestFirst = [...GATED_TAGS].sort((a, b) => (a === newestRelease([a, b]) ? -1 : 1));
+  const policy: BenchPolicy = {
+    name: 'gated',
+    repository: GATED_REPOSITORY,
+    strategy: { kind: 'gated', platforms: ['linux/amd64'], minReleaseAge: '3d', candidatesChecked: GATED_FRESH + 1 },
+    tagCount: GATED_TAGS.length,
+    expectedTag: newestFirst[GATED_FRESH]!,
+  };
+  return {
+    id: 'f',
+    title: `gates (platforms, minReleaseAge 3d), ${GATED_TAGS.length} tags, ${GATED_FRESH} newest too young, cold`,
+    shape: { policies: [policy], markersPerPolicy: 1 },
+    warm: false,
+    functionRuns: runs ?? 3,
+    baselineRuns: 0,
   };
 }
