@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { buildConnector, Dispatcher, EnvHttpProxyAgent } from 'undici';
+import { connectionHostOf, type OnBehalfOfOptions } from './transport/tls-host.js';
 
 export interface TlsProfile {
   /** Extra CA certificates (PEM), trusted in addition to the system roots. */
@@ -133,8 +134,9 @@ class RoutingDispatcher extends Dispatcher {
     return agent;
   }
 
-  override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    return this.#agentFor(new URL(String(opts.origin)).host).dispatch(opts, handler);
+  override dispatch(opts: OnBehalfOfOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const { onBehalfOf: _registry, ...plain } = opts;
+    return this.#agentFor(connectionHostOf(opts)).dispatch(plain, handler);
   }
 
   override async close(): Promise<void> {

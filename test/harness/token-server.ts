@@ -12,7 +12,8 @@
  * distribution expects.
  */
 import { createPrivateKey, randomUUID, sign, type KeyObject } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { generateTestCertificate } from './certs.js';
 
@@ -27,6 +28,8 @@ export interface TokenServerOptions {
   expiresIn?: number;
   service?: string;
   issuer?: string;
+  /** Serve https with this certificate (a private CA's, say) instead of plain http. */
+  tls?: { cert: string; key: string };
 }
 
 export interface TokenRequestLogEntry {
@@ -41,7 +44,7 @@ export interface TokenRequestLogEntry {
 }
 
 export interface RunningTokenServer {
-  /** `http://127.0.0.1:PORT/token`. */
+  /** `http://127.0.0.1:PORT/token` (`https://` with {@link TokenServerOptions.tls}). */
   realm: string;
   service: string;
   issuer: string;
@@ -102,7 +105,7 @@ export async function startTokenServer(opts: TokenServerOptions = {}): Promise<R
     return `${input}.${b64url(signature)}`;
   };
 
-  const server = createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://token.invalid');
       const entry: TokenRequestLogEntry = { method: req.method ?? 'GET', params: {}, status: 200, granted: [] };
@@ -153,9 +156,10 @@ export async function startTokenServer(opts: TokenServerOptions = {}): Promise<R
       res.writeHead(500);
       res.end(err.message);
     });
-  });
+  };
+  const server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, listener) : createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const realm = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
+  const realm = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
 
   return {
     realm,

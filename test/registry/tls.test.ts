@@ -8,7 +8,17 @@ import { parseRepository } from '../../src/registry/name.js';
 import type { RegistryClient } from '../../src/registry/types.js';
 import { createRunRegistry } from '../../src/setup/registry.js';
 import { isolatedEnv, resourceList, runFn } from '../e2e/run-fn.js';
-import { generateTestCa, issueCertificate, pushImage, registryAvailable, startRegistry, type RunningRegistry, type TestCa } from '../harness/registry.js';
+import {
+  generateTestCa,
+  issueCertificate,
+  pushImage,
+  registryAvailable,
+  startRegistry,
+  startTokenServer,
+  type RunningRegistry,
+  type RunningTokenServer,
+  type TestCa,
+} from '../harness/registry.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -17,6 +27,8 @@ describe.skipIf(!registryAvailable())('TLS with a private CA (openssl), mTLS and
   let client: { cert: string; key: string };
   let mtls: RunningRegistry;
   let plainTls: RunningRegistry;
+  let tokenTls: RunningRegistry;
+  let realm: RunningTokenServer;
   let dir: string;
   let digest: string;
   const runs: RegistryClient[] = [];
@@ -30,6 +42,11 @@ describe.skipIf(!registryAvailable())('TLS with a private CA (openssl), mTLS and
     plainTls = await startRegistry({ tls: { ...server, ca: ca.cert } });
     digest = (await pushImage(mtls, 'secure/app', { tags: ['1.0.0'] })).digest;
     await pushImage(plainTls, 'secure/app', { tags: ['2.0.0'] });
+    // A token server on its own port with a certificate of the same private CA, as a self-hosted
+    // registry with its auth service beside it is set up.
+    realm = await startTokenServer({ tls: server, users: [{ user: 'ci', pass: 'secret' }], anonymousPull: true });
+    tokenTls = await startRegistry({ tls: { ...server, ca: ca.cert }, token: realm.registryAuth, authorize: realm.authorize });
+    await pushImage(tokenTls, 'secure/app', { tags: ['3.0.0'] });
     await writeFile(join(dir, 'ca.crt'), ca.cert);
     await writeFile(join(dir, 'client.crt'), client.cert);
     await writeFile(join(dir, 'client.key'), client.key);
@@ -38,6 +55,8 @@ describe.skipIf(!registryAvailable())('TLS with a private CA (openssl), mTLS and
     await Promise.all(runs.splice(0).map((r) => r.close()));
     await mtls?.stop();
     await plainTls?.stop();
+    await tokenTls?.stop();
+    await realm?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -118,6 +137,20 @@ describe.skipIf(!registryAvailable())('TLS with a private CA (openssl), mTLS and
     ];
     const r = run([], sources);
     expect(await r.listTags(parseRepository(`${mtls.host}/secure/app`))).toEqual(['1.0.0']);
+  });
+
+  it("a registry's caFile reaches its token realm on another port, and the token request is made", async () => {
+    expect(realm.realm).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/token$/);
+    const before = realm.requests().length;
+    const r = run([{ host: tokenTls.host, caFile: join(dir, 'ca.crt') }]);
+    expect(await r.listTags(parseRepository(`${tokenTls.host}/secure/app`))).toEqual(['3.0.0']);
+    expect(realm.requests().length).toBeGreaterThan(before);
+  });
+
+  it("a realm's host does not borrow the CA of a registry it does not serve", async () => {
+    // The CA is configured for another registry only: the realm (and this registry) stay untrusted.
+    const r = run([{ host: plainTls.host, caFile: join(dir, 'ca.crt') }]);
+    await expect(r.listTags(parseRepository(`${tokenTls.host}/secure/app`))).rejects.toThrow(/certificate/);
   });
 
   it('the built CLI trusts NODE_EXTRA_CA_CERTS', async () => {

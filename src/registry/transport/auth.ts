@@ -99,6 +99,7 @@ export function authInterceptor(options: AuthOptions): Interceptor {
       if (scopes.length) form.set('scope', scopes.join(' '));
       res = await bufferedDispatch(dispatch, {
         origin: realm.origin,
+        onBehalfOf: new URL(origin).host,
         path: `${realm.pathname}${realm.search}`,
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -114,7 +115,7 @@ export function authInterceptor(options: AuthOptions): Interceptor {
       for (const s of scopes) url.searchParams.append('scope', s);
       const headers: Record<string, string> = {};
       if (cred?.username !== undefined && cred.password !== undefined) headers.authorization = remember(basicHeader(cred.username, cred.password))!;
-      res = await bufferedDispatch(dispatch, { origin: url.origin, path: `${url.pathname}${url.search}`, method: 'GET', headers });
+      res = await bufferedDispatch(dispatch, { origin: url.origin, onBehalfOf: new URL(origin).host, path: `${url.pathname}${url.search}`, method: 'GET', headers });
     }
     const where = `${method} ${realm.origin}${realm.pathname}`;
     if (res.statusCode !== 200) {

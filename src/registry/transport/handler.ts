@@ -6,6 +6,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
+import type { OnBehalfOfOptions } from './tls-host.js';
 
 export { headerValue, headerValues } from '../http-headers.js';
 
@@ -212,7 +213,7 @@ export class Downstream {
  * Sends a request through `dispatch` and buffers the whole (small) response. For requests an
  * interceptor makes on its own behalf, such as token fetches.
  */
-export function bufferedDispatch(dispatch: Dispatch, opts: DispatchOptions, limit = 1024 * 1024): Promise<HeldResponse> {
+export function bufferedDispatch(dispatch: Dispatch, opts: OnBehalfOfOptions, limit = 1024 * 1024): Promise<HeldResponse> {
   return new Promise((resolve, reject) => {
     let head: Omit<HeldResponse, 'body'> | undefined;
     const chunks: Buffer[] = [];
