@@ -19,6 +19,8 @@ export interface RepositoryAccess {
   secretRef?: { name: string; namespace: string };
   certSecretRef?: { name: string; namespace: string };
   insecure?: boolean;
+  /** ImageRepository `spec.timeout`: how long one request for this repository may take, retries included. */
+  timeout?: { ms: number; setting: string };
 }
 
 /** Everything needed to resolve one policy, whichever way it was declared. */
@@ -125,16 +127,17 @@ export function collectPolicies(objects: readonly SourceObject[], config: Functi
       repositories.set(policyKey(namespace, name), {
         image: spec.image,
         ...(Array.isArray(spec.exclusionList) ? { exclusionList: spec.exclusionList.map(String) } : {}),
-        tagListMaxAgeMs: typeof spec.interval === 'string' ? parseGoDuration(spec.interval) : DEFAULT_INLINE_INTERVAL_MS,
+        tagListMaxAgeMs: typeof spec.interval === 'string' ? durationField('spec.interval', spec.interval) : DEFAULT_INLINE_INTERVAL_MS,
         access: {
           ...(refName(spec.secretRef) ? { secretRef: { name: refName(spec.secretRef) as string, namespace } } : {}),
           ...(refName(spec.certSecretRef) ? { certSecretRef: { name: refName(spec.certSecretRef) as string, namespace } } : {}),
           ...(spec.insecure === true ? { insecure: true } : {}),
+          ...timeoutOf(spec.timeout, `ImageRepository ${policyKey(namespace, name)} spec.timeout`),
         },
         origin,
       });
     } catch (error) {
-      fail(origin, `spec.interval: ${(error as Error).message}`);
+      fail(origin, (error as Error).message);
     }
   }
 
@@ -285,6 +288,24 @@ function refName(value: unknown): string | undefined {
 
 function asDigestPolicy(value: unknown): DigestReflectionPolicy | undefined {
   return value === 'Always' || value === 'IfNotPresent' || value === 'Never' ? value : undefined;
+}
+
+/** A Go duration field, its error naming the field. */
+function durationField(field: string, text: string): number {
+  try {
+    return parseGoDuration(text);
+  } catch (error) {
+    throw new Error(`${field}: ${(error as Error).message}`);
+  }
+}
+
+/** Flux reads `spec.timeout` as the bound on the repository's registry operations. */
+function timeoutOf(value: unknown, setting: string): Pick<RepositoryAccess, 'timeout'> {
+  if (value === undefined) return {};
+  if (typeof value !== 'string') throw new Error(`spec.timeout: must be a Go duration such as "60s", not ${JSON.stringify(value)}`);
+  const ms = durationField('spec.timeout', value);
+  if (ms <= 0) throw new Error(`spec.timeout: must be longer than 0s, not ${JSON.stringify(value)}`);
+  return { timeout: { ms, setting } };
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

@@ -65,6 +65,11 @@ export interface RegistryClientOptions {
    * body that trickles in (never silent for long) cannot keep it alive either.
    */
   timeoutByHost?: ReadonlyMap<string, number>;
+  /**
+   * ImageRepository `spec.timeout` by `registry/repository`: one request for that repository,
+   * retries included, ends after it, and no silence outlasts it. `setting` names it in errors.
+   */
+  timeoutByRepository?: ReadonlyMap<string, { ms: number; setting: string }>;
   /** The whole run's time limit (`--timeout`, `spec.timeout`): no request outlives it. */
   runDeadline?: RunDeadline;
   userAgent?: string;
@@ -126,6 +131,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     userAgent,
     attempts: Math.max(1, options.retry?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS),
     timeoutFor,
+    repositoryTimeout: (repo) => options.timeoutByRepository?.get(`${repo.registry}/${repo.repository}`),
     hasClientCertificate: (host) => Boolean(options.tls?.get(host.toLowerCase())?.cert),
     ...(options.runDeadline ? { runDeadline: options.runDeadline } : {}),
   });

@@ -62,6 +62,7 @@ export function createRunRegistry(
     tls: transport.tls,
     concurrencyByHost: transport.concurrency,
     timeoutByHost: transport.timeouts,
+    timeoutByRepository: access.timeouts,
     runDeadline,
     proxy: proxyFromEnv(env),
   });

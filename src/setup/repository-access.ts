@@ -16,6 +16,8 @@ const DOCKER_CFG = 'kubernetes.io/dockercfg';
 export interface RepositoryAccessSetup {
   bindings: SecretBinding[];
   notices: RegistryNotice[];
+  /** ImageRepository `spec.timeout` by `registry/repository`. */
+  timeouts: Map<string, { ms: number; setting: string }>;
 }
 
 function pullSecretConfig(secret: NonNullable<ReturnType<typeof findSecret>>): SecretBinding['config'] {
@@ -40,9 +42,10 @@ export function repositoryAccess(
   const bindings: SecretBinding[] = [];
   const notices: RegistryNotice[] = [];
   const done = new Set<string>();
+  const timeouts = new Map<string, { ms: number; setting: string }>();
   for (const policy of policies) {
-    const { secretRef, certSecretRef, insecure } = policy.access;
-    if (!secretRef && !certSecretRef && !insecure) continue;
+    const { secretRef, certSecretRef, insecure, timeout } = policy.access;
+    if (!secretRef && !certSecretRef && !insecure && !timeout) continue;
     let repo;
     try {
       repo = parseRepository(policy.image);
@@ -52,6 +55,12 @@ export function repositoryAccess(
     const once = `${repo.registry}/${repo.repository} ${JSON.stringify(policy.access)}`;
     if (done.has(once)) continue;
     done.add(once);
+    if (timeout) {
+      // Two ImageRepositories for one image: the shorter bound holds, as each scan would end at its own.
+      const key = `${repo.registry}/${repo.repository}`;
+      const known = timeouts.get(key);
+      if (!known || timeout.ms < known.ms) timeouts.set(key, timeout);
+    }
     if (insecure) {
       transport.insecure.add(repo.registry);
       transport.insecure.add(repo.apiHost);
@@ -85,5 +94,5 @@ export function repositoryAccess(
       addTls(transport, repo.apiHost, { ...(ca ? { ca: [ca] } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) });
     }
   }
-  return { bindings, notices };
+  return { bindings, notices, timeouts };
 }

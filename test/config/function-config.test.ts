@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, inlinePolicyLabel, loadFunctionConfig, runTimeLimitMs } from '../../src/config/function-config.js';
+import { collectPolicies, type SourceObject } from '../../src/config/policy-definitions.js';
 
 const withPolicy = (policy: Record<string, unknown>): unknown => ({
   apiVersion: 'fn.apply-image-policies.dev/v1alpha1',
@@ -147,5 +148,27 @@ describe("the run's time limit (spec.timeout, --timeout)", () => {
     const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { timeout: '0s' } };
     expect(() => loadFunctionConfig(configMap)).toThrow('data.timeout: must be a Go duration of at least 1ms');
     expect(() => runTimeLimitMs(loadFunctionConfig(undefined), '0s')).toThrow(ConfigError);
+  });
+});
+
+describe('ImageRepository spec.timeout', () => {
+  const repository = (spec: Record<string, unknown>): SourceObject => ({
+    object: { apiVersion: 'image.toolkit.fluxcd.io/v1', kind: 'ImageRepository', metadata: { name: 'app', namespace: 'flux-system' }, spec: { image: 'ghcr.io/acme/app', ...spec } },
+    origin: { file: { path: 'flux/app.yaml', index: 0 } },
+  });
+  const policy: SourceObject = {
+    object: { apiVersion: 'image.toolkit.fluxcd.io/v1', kind: 'ImagePolicy', metadata: { name: 'app', namespace: 'flux-system' }, spec: { imageRepositoryRef: { name: 'app' }, policy: { semver: { range: '>=1' } } } },
+    origin: { file: { path: 'flux/app.yaml', index: 1 } },
+  };
+  const config = loadFunctionConfig(undefined);
+
+  it('is read as the bound of that repository’s requests, naming where it was set', () => {
+    const { policies } = collectPolicies([repository({ timeout: '90s' }), policy], config);
+    expect(policies.get('flux-system/app')?.access.timeout).toEqual({ ms: 90_000, setting: 'ImageRepository flux-system/app spec.timeout' });
+  });
+
+  it.each([['5 minutes'], [30], ['0s']])('%j is an error naming spec.timeout', (timeout) => {
+    const { problems } = collectPolicies([repository({ timeout }), policy], config);
+    expect(problems.map((p) => p.message).join('\n')).toMatch(/spec\.timeout: /);
   });
 });

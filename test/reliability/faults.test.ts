@@ -43,8 +43,8 @@ describe.skipIf(!registryAvailable()).concurrent('registry faults: the run ends 
   let runs = 0;
   const env = (): NodeJS.ProcessEnv => isolatedEnv(join(fx.tempDir, `run-${runs++}`));
 
-  const runKrm = async (proxy: { host: string }, functionConfig?: string): Promise<{ run: FnRun; input: string }> => {
-    const input = krmInput(proxy.host, functionConfig);
+  const runKrm = async (proxy: { host: string }, functionConfig?: string, repositorySpec?: string): Promise<{ run: FnRun; input: string }> => {
+    const input = krmInput(proxy.host, functionConfig, repositorySpec);
     return { run: await runFn(input, { env: env() }), input };
   };
 
@@ -179,6 +179,22 @@ spec:
       expect(silent.connections()).toBe(3);
       // With the default 30 s and four tries it would have taken over 2 minutes.
       expect(ms).toBeLessThan(12_000);
+    });
+
+    it("an ImageRepository's spec.timeout bounds its requests, as in Flux, and the error names that setting", async () => {
+      const silent = await startSilentServer();
+      proxies.push(silent);
+      const started = performance.now();
+      const krm = await runKrm(silent, undefined, '  timeout: 2s\n');
+      const ms = performance.now() - started;
+      const host = silent.host.replace(/\./g, '\\.');
+      expectKrmFailureKeepsInput(
+        krm.run,
+        krm.input,
+        new RegExp(`tags/list\\?n=1000: (${host} stayed silent for 2s|no complete answer from ${host} within 2s, retries included) \\(.*ImageRepository flux-system/app spec\\.timeout sets it\\)`),
+      );
+      // Without it: the run's 60 s limit.
+      expect(ms).toBeLessThan(15_000);
     });
 
     it("no spec.registries timeout: the run's time limit (spec.timeout) ends it, naming the registry and the setting", async () => {

@@ -31,9 +31,9 @@ export function policyYaml(host: string, policyExtra = ''): string {
 ${fluxPolicy('app', 'app', `semver:\n  range: ${POLICY_RANGE}`, policyExtra)}`;
 }
 
-export function krmInput(host: string, functionConfig?: string): string {
+export function krmInput(host: string, functionConfig?: string, repositorySpec = ''): string {
   return resourceList(
-    [fluxRepository('app', `${host}/team/app`), fluxPolicy('app', 'app', `semver:\n  range: ${POLICY_RANGE}`), deploymentYaml(host)],
+    [fluxRepository('app', `${host}/team/app`, repositorySpec), fluxPolicy('app', 'app', `semver:\n  range: ${POLICY_RANGE}`), deploymentYaml(host)],
     functionConfig,
   );
 }

@@ -45,6 +45,8 @@ export interface RequestSettings {
   userAgent: string;
   attempts: number;
   timeoutFor(host: string): number;
+  /** A bound of the repository's own (ImageRepository `spec.timeout`) over its host's timeout. */
+  repositoryTimeout?(repo: ImageRepository): { ms: number; setting: string } | undefined;
   hasClientCertificate(host: string): boolean;
   /** The whole run's limit: a request cannot outlive it, whatever its host's timeout allows. */
   runDeadline?: RunDeadline;
@@ -68,8 +70,9 @@ export function registryRequests(settings: RequestSettings): RegistryRequests {
       return `${await settings.schemeOf(repo.apiHost)}://${repo.apiHost}`;
     },
     async send(repo, method, url, { accept, maxBytes, scope, headers }) {
-      const silenceMs = timeoutFor(url.host);
-      const deadlineMs = attempts * silenceMs;
+      const own = settings.repositoryTimeout?.(repo);
+      const silenceMs = own ? Math.min(own.ms, timeoutFor(url.host)) : timeoutFor(url.host);
+      const deadlineMs = own ? own.ms : attempts * silenceMs;
       const runLeftMs = settings.runDeadline ? settings.runDeadline.at - Date.now() : Infinity;
       if (settings.runDeadline && runLeftMs <= 0) throw error(`${method} ${url}: ${runDeadlineReason(url, settings.runDeadline)}`, requestOf(repo, method, url));
       const endsWithRun = runLeftMs < deadlineMs;
@@ -93,7 +96,7 @@ export function registryRequests(settings: RequestSettings): RegistryRequests {
         const runEnded = settings.runDeadline && endsWithRun && someCause(cause, (c) => c.name === 'TimeoutError');
         const reason = runEnded
           ? runDeadlineReason(url, settings.runDeadline!)
-          : transportFailureReason(cause, { url, silenceMs, deadlineMs, attempts, hasClientCertificate: settings.hasClientCertificate(url.host) });
+          : transportFailureReason(cause, { url, silenceMs, deadlineMs, attempts, hasClientCertificate: settings.hasClientCertificate(url.host), ...(own ? { setting: own.setting } : {}) });
         throw error(`${method} ${url}: ${reason}`, requestOf(repo, method, url), cause);
       }
     },

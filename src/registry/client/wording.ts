@@ -35,6 +35,8 @@ export interface FailureContext {
   attempts: number;
   /** Whether a client certificate is configured for this host (then a hang-up is not about one). */
   hasClientCertificate: boolean;
+  /** Where the bound was set when it is the repository's own (ImageRepository `spec.timeout`). */
+  setting?: string;
 }
 
 /** The run's own time limit, as a request still waiting when it passed reports it. */
@@ -52,11 +54,13 @@ export function runDeadlineReason(url: URL, deadline: RunDeadline): string {
 }
 
 /** Why a request produced no response at all: a deadline, a silence, or what the socket said. */
-export function transportFailureReason(error: unknown, { url, silenceMs, deadlineMs, attempts, hasClientCertificate }: FailureContext): string {
-  const setting = `spec.registries[].timeout for ${url.host} sets it`;
+export function transportFailureReason(error: unknown, { url, silenceMs, deadlineMs, attempts, hasClientCertificate, setting: own }: FailureContext): string {
+  const setting = own ? `${own} sets it` : `spec.registries[].timeout for ${url.host} sets it`;
   const e = error as Error & { code?: string };
   const reason = someCause(error, (c) => c.name === 'TimeoutError')
-    ? `no complete answer from ${url.host} within ${humanDuration(deadlineMs)}, retries included (${attempts} × its timeout of ${humanDuration(silenceMs)}; ${setting})`
+    ? own
+      ? `no complete answer from ${url.host} within ${humanDuration(deadlineMs)}, retries included (${setting})`
+      : `no complete answer from ${url.host} within ${humanDuration(deadlineMs)}, retries included (${attempts} × its timeout of ${humanDuration(silenceMs)}; ${setting})`
     : someCause(error, (c) => c.code === 'UND_ERR_HEADERS_TIMEOUT' || c.code === 'UND_ERR_BODY_TIMEOUT' || c.code === 'UND_ERR_CONNECT_TIMEOUT')
       ? `${url.host} stayed silent for ${humanDuration(silenceMs)} (its timeout; ${setting})`
       : e.message || e.code || String(error);
