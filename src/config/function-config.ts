@@ -41,6 +41,8 @@ export interface RegistrySettings {
   concurrency?: number;
   /** A Go duration (`spec.registries[].timeout`). */
   timeout?: string;
+  /** `host[/path]` of mirrors asked first, in order. */
+  mirrors?: string[];
 }
 
 export interface FunctionConfig {

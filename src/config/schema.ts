@@ -111,6 +111,12 @@ const registrySettings = {
     certFile: { type: 'string' },
     keyFile: { type: 'string' },
     concurrency: { type: 'integer', minimum: 1, maximum: 256 },
+    mirrors: {
+      type: 'array',
+      items: { type: 'string', minLength: 1, pattern: '^[^\\s/]+(/[^\\s]+)?$' },
+      description:
+        'Mirrors or pull-through caches (`host[/path]`) asked first, in order, for tag lists and manifests; the registry itself answers when none can. Pins always name the registry. Each mirror takes its TLS, insecure and credentials from its own entry.',
+    },
     timeout: {
       ...goDuration,
       description:

@@ -21,3 +21,4 @@ export {
 } from './keychain.js';
 export { InvalidReferenceError, parseReference, parseRepository, registryApiHost, type ImageReference } from './name.js';
 export { isLocalRegistry } from './scheme.js';
+export { canonicalLocation, mirrorsFor, withMirrors, type MirrorRoute } from './mirrors.js';

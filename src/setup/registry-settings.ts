@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parseGoDuration } from '../config/duration.js';
 import type { RegistrySettings } from '../config/function-config.js';
-import { normalizeAuthKey, registryApiHost, type TlsProfile } from '../registry/index.js';
+import { canonicalLocation, normalizeAuthKey, registryApiHost, type MirrorRoute, type TlsProfile } from '../registry/index.js';
 
 export interface TransportSettings {
   tls: Map<string, TlsProfile>;
@@ -17,10 +17,12 @@ export interface TransportSettings {
   insecure: Set<string>;
   /** API host → why requests to it cannot be made. */
   problems: Map<string, string>;
+  /** Mirrors asked before their registry; the functionConfig's come before registries.conf's. */
+  mirrors: MirrorRoute[];
 }
 
 export function emptyTransportSettings(): TransportSettings {
-  return { tls: new Map(), concurrency: new Map(), timeouts: new Map(), insecure: new Set(), problems: new Map() };
+  return { tls: new Map(), concurrency: new Map(), timeouts: new Map(), insecure: new Set(), problems: new Map(), mirrors: [] };
 }
 
 /** Adds a TLS profile for a host, merging CAs with what an earlier source gave. */
@@ -43,6 +45,7 @@ export function registrySettings(entries: readonly RegistrySettings[], into = em
       into.insecure.add(host);
     }
     if (entry.concurrency !== undefined) into.concurrency.set(host, entry.concurrency);
+    for (const mirror of entry.mirrors ?? []) into.mirrors.push({ source: canonicalLocation(entry.host), target: canonicalLocation(mirror), origin: where });
     if (entry.timeout !== undefined) into.timeouts.set(host, Math.max(1, Math.round(parseGoDuration(entry.timeout))));
     if ((entry.certFile === undefined) !== (entry.keyFile === undefined)) {
       into.problems.set(host, `${where}: certFile and keyFile go together (a client certificate needs its key)`);

@@ -10,10 +10,12 @@ import {
   RegistryError,
   secretKeychain,
   withCache,
+  withMirrors,
   type ImageRepository,
   type RegistryClient,
 } from '../registry/index.js';
-import { registrySettings } from './registry-settings.js';
+import { readRegistriesConf } from './registries-conf.js';
+import { registrySettings, type TransportSettings } from './registry-settings.js';
 import { repositoryAccess } from './repository-access.js';
 
 export interface RunRegistryOptions {
@@ -48,6 +50,7 @@ export function createRunRegistry(
   const env = options.env ?? process.env;
   const warn = options.warn ?? ((line: string) => process.stderr.write(`apply-image-policies: ${line}\n`));
   const transport = registrySettings(config.registries);
+  addRegistriesConf(transport, env, warn);
   const limitMs = runTimeLimitMs(config, options.timeout);
   // From the process start: a hook's user waits for the whole process, not for the registry part.
   // Requests stop a little before the limit, so that writing the results still fits inside it.
@@ -68,7 +71,9 @@ export function createRunRegistry(
   });
   const offline = options.offline || config.cache.offline === true;
   const store = config.cache.disabled ? undefined : fileCacheStore(options.cacheDir ?? config.cache.dir ?? defaultCacheDir(env), { onUnavailable: warn });
-  const cached = withCache(client, { store, offline });
+  // Below the cache: the cache keeps answers under the registry's name, wherever they came from.
+  const mirrored = withMirrors(client, { routes: transport.mirrors, onFallback: warn });
+  const cached = withCache(mirrored, { store, offline });
 
   // A broken spec.registries[] entry or certSecretRef fails the repositories on that host only.
   const guard = <T>(repo: ImageRepository, call: () => Promise<T>): Promise<T> => {
@@ -89,4 +94,13 @@ export function createRunRegistry(
     digestSource: (repo, tag) => cached.digestSource(repo, tag),
     close: () => cached.close(),
   };
+}
+
+/** registries.conf's mirrors, for registries the functionConfig gives none: the functionConfig wins. */
+function addRegistriesConf(transport: TransportSettings, env: NodeJS.ProcessEnv, warn: (line: string) => void): void {
+  const conf = readRegistriesConf(env);
+  if (conf.problem) warn(conf.problem);
+  const configured = new Set(transport.mirrors.map((route) => route.source));
+  transport.mirrors.push(...conf.mirrors.filter((route) => !configured.has(route.source)));
+  for (const host of conf.insecure) transport.insecure.add(host);
 }
