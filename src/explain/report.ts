@@ -192,7 +192,11 @@ function selectedReason(record: PolicyResolution, funnel: TagFunnel, kind: strin
 }
 
 function aliasMissReason(alias: NonNullable<PolicyResolution['alias']>, step: NonNullable<PolicyResolution['alias']>['steps'][number] | undefined): string {
-  if (!step) return alias.method.startsWith('vendor:') ? `not at ${alias.rolling}'s digest (per the ${alias.method.slice(7)})` : 'not asked';
+  if (!step) {
+    if (alias.method.startsWith('vendor:')) return `not at ${alias.rolling}'s digest (per the ${alias.method.slice(7)})`;
+    if (alias.method === 'remembered') return `not at ${alias.rolling}'s digest when an earlier run searched`;
+    return 'not asked';
+  }
   if (step.digest === undefined) return 'deleted since the tag list was taken';
   return `points to ${shortDigest(step.digest)}, not ${alias.rolling}'s ${shortDigest(alias.digest)}`;
 }

@@ -164,6 +164,9 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       const facts = await fetchImageFacts(requests, repo, digest);
       return needs?.created ? withConfigCreated(facts, (image) => fetchImageFacts(requests, repo, image)) : facts;
     },
+    // Nothing outlives a run without a cache.
+    recallAlias: async () => undefined,
+    rememberAlias: async () => {},
     notices,
     requestCount: () => counter.count,
     usage(repo) {

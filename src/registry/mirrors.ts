@@ -110,6 +110,8 @@ export function withMirrors(inner: RegistryClient, options: MirrorOptions): Regi
     lookupDigest: (repo, tag, opts) => viaMirrors(repo, (target) => inner.lookupDigest(target, tag, opts)),
     imageFacts: (repo, digest, needs) => viaMirrors(repo, (target) => inner.imageFacts(target, digest, needs), true),
     getJson: (repo, path, opts) => inner.getJson(repo, path, opts),
+    recallAlias: (repo, rolling) => inner.recallAlias(repo, rolling),
+    rememberAlias: (repo, rolling, memory) => inner.rememberAlias(repo, rolling, memory),
     notices: () => inner.notices(),
     requestCount: () => inner.requestCount(),
     usage(repo) {

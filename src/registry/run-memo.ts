@@ -26,6 +26,8 @@ export function memoizeDigests(client: RegistryClient): RegistryClient {
       if (!pending) facts.set(key, (pending = client.imageFacts(repo, digest, needs)));
       return pending.then(copyFacts);
     },
+    recallAlias: (repo, rolling) => client.recallAlias(repo, rolling),
+    rememberAlias: (repo, rolling, memory) => client.rememberAlias(repo, rolling, memory),
     notices: () => client.notices(),
     requestCount: () => client.requestCount(),
     usage: (repo) => client.usage(repo),

@@ -81,6 +81,18 @@ export interface ImageFactNeeds {
   created?: boolean;
 }
 
+/**
+ * What `aliasOf` searches for one rolling tag learned, kept across runs: the tag each recent
+ * digest of the rolling tag stood for, and the tag list the last search saw, so the run after
+ * `latest` moves asks the new tags first.
+ */
+export interface AliasMemory {
+  /** Digest of the rolling tag → the alias found for it, most recent last. */
+  answers: Array<{ digest: string; tag: string }>;
+  /** Every tag listed when the last search ran. */
+  listed: string[];
+}
+
 /** A digest lookup's answer; `notModified` only when the caller sent the ETag it has. */
 export type DigestLookup = { digest: string; etag?: string; notModified?: undefined } | { notModified: true };
 
@@ -111,6 +123,10 @@ export interface RegistryClient {
    * its digest. Cached by digest for good (content-addressed).
    */
   imageFacts(repo: ImageRepository, digest: string, needs?: ImageFactNeeds): Promise<ImageFacts>;
+  /** What earlier runs' alias searches for `rolling` learned; undefined without a cache or before the first. */
+  recallAlias(repo: ImageRepository, rolling: string): Promise<AliasMemory | undefined>;
+  /** Keeps what this run's search learned, for the next run. A no-op without a cache. */
+  rememberAlias(repo: ImageRepository, rolling: string, memory: AliasMemory): Promise<void>;
   /** Requests sent to the network so far (retries, redirects and token fetches included). */
   requestCount(): number;
   /** Warnings worth showing in the run's results: rate limits running low. */

@@ -3,7 +3,7 @@ import type { PreparedPolicy } from '../policy/select.js';
 import type { TagFunnel } from '../policy/funnel.js';
 import { bulkTagSourceFor, type BulkSelectionOptions, type BulkTagSource, type JsonGetter } from '../registry/bulk/index.js';
 import { RegistryError } from '../registry/errors.js';
-import type { ImageRepository } from '../registry/types.js';
+import type { AliasMemory, ImageRepository } from '../registry/types.js';
 import { RequestBudgetError } from './budget.js';
 import type { RegistryPort } from './registry-port.js';
 import type { AliasSearch, AliasStep } from './resolution.js';
@@ -42,6 +42,8 @@ export class AliasNotFoundError extends Error {
 }
 
 const DEFAULT_WINDOW = 16;
+/** Rolling-tag digests remembered with their alias: enough for a rollback a few releases back. */
+const REMEMBERED_ANSWERS = 20;
 /** Below this many candidates asking whether an unknown host is Harbor costs more than it saves. */
 const HARBOR_PROBE_MIN_CANDIDATES = 24;
 
@@ -58,6 +60,12 @@ const stderrNotice = (message: string): void => {
  * Candidate tags are immutable by convention, so a caching registry answers repeats from disk and
  * a later run only pays for tags it has not seen. The outcome keeps the funnel and each lookup
  * of the search, for a report of why this tag was pinned.
+ *
+ * With a cache, each search leaves what it learned for the next run (see {@link AliasMemory}):
+ * when the rolling tag still (or again) points at a digest already aliased, the alias is confirmed
+ * from the cache; when it moved to a digest never seen, the tags are listed again at once and the
+ * tags the last search did not know are asked first, since the new build's tag is the likely alias.
+ * Older tags are immutable by convention, so they cannot point at a digest that is new.
  */
 export async function searchAlias(request: AliasRequest): Promise<AliasOutcome> {
   const { definition, policy, repo, registry } = request;
@@ -72,6 +80,7 @@ export async function searchAlias(request: AliasRequest): Promise<AliasOutcome> 
     if (!tags.includes(rolling)) throw new AliasNotFoundError(`the tracked tag '${rolling}' does not exist in ${definition.image}`);
   }
   const target = await registry.resolveDigest(repo, rolling, { mutable: true });
+  const memory = await registry.recallAlias?.(repo, rolling);
   const funnelOf = (list: readonly string[]): TagFunnel => policy.funnel(list.filter((tag) => tag !== rolling));
   const steps: AliasStep[] = [];
   // Tags, not lookups: a second pass over a refreshed list asks the same tags again (memoised).
@@ -89,13 +98,10 @@ export async function searchAlias(request: AliasRequest): Promise<AliasOutcome> 
   });
 
   let funnel = funnelOf(tags);
-  const viaBulk = await searchInBulk(request, target, funnel.ranked.length, (list) => funnelOf(list).ranked, notice, steps);
-  if (viaBulk) {
-    const method = `vendor:${viaBulk.api}`;
-    if (viaBulk.tag === undefined) notFound(rolling, target, viaBulk.candidates, search(funnel, method), funnel, viaBulk.api);
-    return { tag: viaBulk.tag, digest: target, funnel, search: search(funnel, method, viaBulk.tag) };
-  }
-
+  const remember = async (tag: string, listed: readonly string[]): Promise<void> => {
+    const answers = [...(memory?.answers ?? []).filter((a) => a.digest !== target), { digest: target, tag }].slice(-REMEMBERED_ANSWERS);
+    await registry.rememberAlias?.(repo, rolling, { answers, listed: [...listed] });
+  };
   const window = Math.max(1, request.window ?? DEFAULT_WINDOW);
   const lookup = async (tag: string) => {
     const again = started.has(tag);
@@ -105,18 +111,67 @@ export async function searchAlias(request: AliasRequest): Promise<AliasOutcome> 
     if (!again) steps.push({ tag, digest, via: 'registry', ...(from ? { from } : {}) });
     return digest;
   };
-  let found = await firstMatch(funnel.ranked, lookup, target, window);
+
+  // The rolling tag at a digest already aliased (unchanged, or rolled back): the cache answers.
+  const recalled = memory ? await fromMemory(memory, target, funnel.ranked, lookup, window) : undefined;
+  if (recalled !== undefined) {
+    await remember(recalled, tags);
+    return { tag: recalled, digest: target, funnel, search: search(funnel, 'remembered', recalled) };
+  }
+
+  const viaBulk = await searchInBulk(request, target, funnel.ranked.length, (list) => funnelOf(list).ranked, notice, steps);
+  if (viaBulk) {
+    const method = `vendor:${viaBulk.api}`;
+    if (viaBulk.tag === undefined) notFound(rolling, target, viaBulk.candidates, search(funnel, method), funnel, viaBulk.api);
+    await remember(viaBulk.tag, tags);
+    return { tag: viaBulk.tag, digest: target, funnel, search: search(funnel, method, viaBulk.tag) };
+  }
+
+  let searched: readonly string[] = tags;
+  let found: string | undefined;
+  if (memory && !memory.answers.some((a) => a.digest === target)) {
+    // A digest never aliased: a new build. List again now, and ask what the last search had not seen first.
+    searched = await refreshed();
+    funnel = funnelOf(searched);
+    const seen = new Set(memory.listed);
+    const unseen = funnel.ranked.filter((tag) => !seen.has(tag));
+    found = await firstMatch(unseen, lookup, target, window);
+  }
+  if (found === undefined) found = await firstMatch(funnel.ranked, lookup, target, window);
   if (found === undefined) {
     // The rolling tag may have moved to a build pushed after the cached list was taken.
     const fresh = await refreshed();
     const known = new Set(tags);
     if (fresh.some((tag) => !known.has(tag))) {
+      searched = fresh;
       funnel = funnelOf(fresh);
       found = await firstMatch(funnel.ranked, lookup, target, window);
     }
   }
   if (found === undefined) notFound(rolling, target, funnel.ranked.length, search(funnel, 'head-search'), funnel);
+  await remember(found, searched);
   return { tag: found, digest: target, funnel, search: search(funnel, 'head-search', found) };
+}
+
+/**
+ * The alias an earlier run found for `target`, confirmed: still a candidate, still at `target`
+ * (answered from the cache: candidate tags are immutable), and no tag the earlier search had not
+ * seen ranks above it at the same digest. Undefined when the memory does not hold for this run.
+ */
+async function fromMemory(
+  memory: AliasMemory,
+  target: string,
+  ranked: readonly string[],
+  lookup: (tag: string) => Promise<string | undefined>,
+  window: number,
+): Promise<string | undefined> {
+  const remembered = memory.answers.find((a) => a.digest === target)?.tag;
+  const rank = remembered === undefined ? -1 : ranked.indexOf(remembered);
+  if (rank === -1) return undefined;
+  const seen = new Set(memory.listed);
+  const better = await firstMatch(ranked.slice(0, rank).filter((tag) => !seen.has(tag)), lookup, target, window);
+  if (better !== undefined) return better;
+  return (await lookup(remembered!)) === target ? remembered : undefined;
 }
 
 function notFound(rolling: string, target: string, checked: number, search: AliasSearch, funnel: TagFunnel, api?: string): never {

@@ -87,6 +87,8 @@ export function createRunRegistry(
     lookupDigest: (repo, tag, opts) => guard(repo, () => cached.lookupDigest(repo, tag, opts)),
     getJson: (repo, path, opts) => guard(repo, () => cached.getJson(repo, path, opts)),
     imageFacts: (repo, digest, needs) => guard(repo, () => cached.imageFacts(repo, digest, needs)),
+    recallAlias: (repo, rolling) => cached.recallAlias(repo, rolling),
+    rememberAlias: (repo, rolling, memory) => cached.rememberAlias(repo, rolling, memory),
     // Secrets not among the inputs, then rate limits running low.
     notices: () => [...access.notices, ...cached.notices()],
     requestCount: () => cached.requestCount(),

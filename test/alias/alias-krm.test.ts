@@ -186,7 +186,7 @@ describe.skipIf(!registryAvailable())('aliasOf: pin the tag a rolling tag points
       expect(fx.proxy.requests().map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([`HEAD /v2/team/count/manifests/latest 304`]);
     });
 
-    it('warm after latest moved to a tag the cached list lacks: the list is refreshed; each tag is asked once in its life', async () => {
+    it('warm after latest moved to a new build: listed again at once, the new tag asked first — 3 requests', async () => {
       const moved = shaTag(0x1000000 + 10 * 0x10000 + 1);
       const next = await pushBuild('team/count', [moved]);
       await tagExisting(fx.registry, 'team/count', next, 'latest');
@@ -195,13 +195,26 @@ describe.skipIf(!registryAvailable())('aliasOf: pin the tag a rolling tag points
       expect(out.code, out.stderr).toBe(0);
       expect(out.stdout).toContain(`${host}/team/count:${moved}@${next.digest}`);
       expect(tagLists()).toBe(1);
-      // latest, then the 14 candidates the cold run never reached (ranks 7–20), then the new tag.
-      expect(manifestHeads()).toBe(1 + 14 + 1);
+      // latest, then the tag the last search had not seen: the 14 cached candidates the cold run
+      // never reached are not asked, since an older tag cannot point at a build that is new.
+      expect(manifestHeads()).toBe(1 + 1);
+      expect(fx.proxy.requests().filter((r) => r.path !== '/v2/')).toHaveLength(3);
 
       fx.proxy.clear();
       const again = await run([item], config, cacheDir());
       expect(again.stdout).toContain(`${host}/team/count:${moved}@${next.digest}`);
       expect(fx.proxy.requests().map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([`HEAD /v2/team/count/manifests/latest 304`]);
+    });
+
+    it('warm after latest rolled back to a build already aliased: the earlier answer, at most 2 requests', async () => {
+      await tagExisting(fx.registry, 'team/count', build, 'latest');
+      fx.proxy.clear();
+      const out = await run([item], config, cacheDir());
+      expect(out.code, out.stderr).toBe(0);
+      expect(out.stdout).toContain(`${host}/team/count:${ALIAS}@${build.digest}`);
+      const sent = fx.proxy.requests().map((r) => `${r.method} ${r.path}`);
+      expect(sent).toContain('HEAD /v2/team/count/manifests/latest');
+      expect(sent.length).toBeLessThanOrEqual(2);
     });
 
     it('cold, with no alias: every candidate asked once, and the error says how many', async () => {

@@ -213,7 +213,7 @@ spec:
       expect(messages).toContain(`${image()}:1.2.0 → ${image()}:1.4.0@${digests['1.4.0']} (ImagePolicy flux-system/web): ${FUNNEL}`);
     });
 
-    it('aliasOf: the search is shown, and a warm cache answers it (method cache)', async () => {
+    it('aliasOf: the search is shown, and a warm cache answers it from the earlier search (method remembered)', async () => {
       const alias = `${fx.registry.host}/team/build`;
       const config = `apiVersion: ${functionConfigApiVersion()}\nkind: ApplyImagePolicies\nmetadata:\n  name: config\nspec:\n  policies:\n  - name: build\n    image: ${alias}\n    filterTags: {pattern: '^[0-9a-f]{7}$'}\n    aliasOf: {tag: latest}\n`;
       const web = `apiVersion: v1\nkind: Pod\nmetadata:\n  name: build\nspec:\n  containers:\n  - name: app\n    image: ${alias}:3f2a9c1 # {"$imagepolicy": "flux-system:build"}\n`;
@@ -249,8 +249,10 @@ spec:
       });
       writeFileSync(join(dir, 'pod.yaml'), web);
       const warm = await explainOnce('warm.json');
-      expect(warm.markers[0]).toMatchObject({ alias: { tag: 'a81d0e4', method: 'cache', asked: 3 }, registry: { cache: { misses: 0 } } });
-      expect(warm.markers[0]!.registry.cache.hits).toBeGreaterThanOrEqual(3);
+      // The earlier search is remembered: one cached lookup confirms its answer.
+      expect(warm.markers[0]).toMatchObject({ alias: { tag: 'a81d0e4', method: 'remembered', asked: 1 }, registry: { cache: { misses: 0 } } });
+      expect(warm.markers[0]!.registry.cache.hits).toBeGreaterThanOrEqual(1);
+      expect(warm.markers[0]!.candidates).toContainEqual({ tag: 'e5b7f03', verdict: 'gated', gate: 'aliasOf', reason: "not at latest's digest when an earlier run searched" });
     });
   });
 });

@@ -14,7 +14,7 @@
  */
 import { RegistryError } from '../errors.js';
 import { copyFacts, createdSettled, isImageFacts, withConfigCreated } from '../client/image-facts.js';
-import type { DigestLookup, DigestSource, ImageFactNeeds, ImageFacts, ImageRepository, RegistryClient } from '../types.js';
+import type { AliasMemory, DigestLookup, DigestSource, ImageFactNeeds, ImageFacts, ImageRepository, RegistryClient } from '../types.js';
 import { memoizeDigests } from '../run-memo.js';
 import type { CacheStore } from './store.js';
 
@@ -120,6 +120,18 @@ export function withCache(inner: RegistryClient, options: CachingOptions): Regis
     return answered(repo, copyFacts(facts), hit);
   };
 
+  const aliasKey = (repo: ImageRepository, rolling: string) => `alias ${repoName(repo)}:${rolling}`;
+  const recallAlias = async (repo: ImageRepository, rolling: string): Promise<AliasMemory | undefined> => {
+    const value = (await store?.read<AliasMemory>(aliasKey(repo, rolling)))?.value;
+    const valid =
+      value &&
+      Array.isArray(value.answers) &&
+      value.answers.every((a) => typeof a?.digest === 'string' && typeof a?.tag === 'string') &&
+      Array.isArray(value.listed) &&
+      value.listed.every((t) => typeof t === 'string');
+    return valid ? { answers: value.answers.map((a) => ({ ...a })), listed: [...value.listed] } : undefined;
+  };
+
   // One run, one answer per tag, however many markers ask.
   return memoizeDigests({
     listTags: (repo, hints) => listTags(repo, hints?.maxAgeMs ?? defaultMaxAge),
@@ -133,6 +145,10 @@ export function withCache(inner: RegistryClient, options: CachingOptions): Regis
       return inner.getJson(repo, path, opts);
     },
     imageFacts: (repo, digest, needs) => imageFacts(repo, digest, needs),
+    recallAlias,
+    rememberAlias: async (repo, rolling, memory) => {
+      if (store) await store.write<AliasMemory>(aliasKey(repo, rolling), memory);
+    },
     notices: () => inner.notices(),
     requestCount: () => inner.requestCount(),
     usage: (repo) => ({ ...inner.usage(repo), cache: { ...(counts.get(repoName(repo)) ?? { hits: 0, misses: 0 }) } }),
