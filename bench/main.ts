@@ -4,8 +4,8 @@ import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { registryAvailable, startProxy, startRegistry, type RunningProxy, type RunningRegistry } from '../test/harness/registry.js';
-import { buildResourceList, countObjects, minimumRequests, seedAliasRepository, seedGatedRepository, seedSemverRepositories } from './fixtures.js';
+import { pushImage, registryAvailable, startProxy, startRegistry, tagExisting, type RunningProxy, type RunningRegistry } from '../test/harness/registry.js';
+import { buildResourceList, countObjects, markedValues, minimumRequests, TAG_PAGE_SIZE, seedAliasRepository, seedGatedRepository, seedSemverRepositories } from './fixtures.js';
 import { describeMachine } from './machine.js';
 import { markdownTables, type BenchReport, type WorkloadResult } from './report.js';
 import { checkPins, checkSameItems, runBaseline, runFunction, Sandbox, summarize, type Bench, type ToolRun } from './runner.js';
@@ -109,6 +109,45 @@ async function measure(bench: Bench, cold: Workload, warm?: Workload): Promise<W
   return results;
 }
 
+/**
+ * (d)'s repository, warm, right after a release job pushed a new build and moved the rolling tag
+ * to it: what every CI run after a release pays. Each sample: a cold run fills a fresh cache, a
+ * new tag is pushed and `latest` moved to it, then the measured run.
+ */
+async function measureLatestMoved(bench: Bench, registry: RunningRegistry, alias: Workload): Promise<WorkloadResult> {
+  const runsWanted = Math.max(1, alias.functionRuns);
+  const samples: ToolRun[] = [];
+  const input = buildResourceList(bench.proxy.host, alias.shape);
+  for (let i = 0; i < runsWanted; i++) {
+    const sandbox = new Sandbox();
+    try {
+      await runFunction(bench, input, sandbox);
+      const newBuild = `2.999.${Date.now() % 100_000}${i}`;
+      const image = await pushImage(registry, ALIAS_REPOSITORY, { tags: [newBuild] });
+      await tagExisting(registry, ALIAS_REPOSITORY, image, ROLLING_TAG);
+      const moved = await runFunction(bench, input, sandbox);
+      const values = [...(markedValues(moved.output).get('alias') ?? [])];
+      if (values.length !== 1 || values[0] !== `${bench.proxy.host}/${ALIAS_REPOSITORY}:${newBuild}@${image.digest}`) {
+        throw new Error(`bench (g): expected the new build ${newBuild} to be pinned, got ${values.join(', ')}`);
+      }
+      samples.push(moved.run);
+    } finally {
+      sandbox.remove();
+    }
+  }
+  const pages = Math.ceil((ALIAS_TAGS.length + 2) / TAG_PAGE_SIZE);
+  return {
+    id: 'g',
+    title: `(d) warm, right after ${ROLLING_TAG} moved to a new build`,
+    objects: countObjects(alias.shape),
+    markers: 1,
+    // The rolling tag's HEAD, the tag list again, and the HEAD of the new tag.
+    minimumRequests: 1 + pages + 1,
+    fn: summarize(samples),
+    baselineNote: 'as (d)',
+  };
+}
+
 function sourceState(root: string): string {
   const git = (...args: string[]) => spawnSync('git', args, { cwd: root, encoding: 'utf8' }).stdout.trim();
   const dirty = git('status', '--porcelain', '--', 'src').length > 0;
@@ -158,11 +197,18 @@ export async function main(argv: string[]): Promise<number> {
       workloads.push(...(await measure(bench, cold, warm)));
     }
   });
-  if (wanted('d')) await withRegistry(async (proxy, registry) => {
+  if (wanted('d') || wanted('g')) await withRegistry(async (proxy, registry) => {
     progress(`seeding ${ALIAS_REPOSITORY} with ${ALIAS_TAGS.length} tags and ${ROLLING_TAG} → ${ALIAS_TARGET}`);
     await seedAliasRepository(registry, ALIAS_REPOSITORY, ALIAS_TAGS, ROLLING_TAG, ALIAS_TARGET);
-    progress('workload d');
-    workloads.push(...(await measure({ proxy, cli, baselineScript }, aliasWorkload(runs))));
+    const bench: Bench = { proxy, cli, baselineScript };
+    if (wanted('d')) {
+      progress('workload d');
+      workloads.push(...(await measure(bench, aliasWorkload(runs))));
+    }
+    if (wanted('g')) {
+      progress('workload g');
+      workloads.push(await measureLatestMoved(bench, registry, aliasWorkload(runs)));
+    }
   });
   if (wanted('f')) await withRegistry(async (proxy, registry) => {
     progress(`seeding ${GATED_REPOSITORY} with ${GATED_TAGS.length} tags, the ${GATED_FRESH} newest an hour old`);

@@ -119,25 +119,29 @@ export async function searchAlias(request: AliasRequest): Promise<AliasOutcome> 
     return { tag: recalled, digest: target, funnel, search: search(funnel, 'remembered', recalled) };
   }
 
+  let searched: readonly string[] = tags;
+  if (memory && !memory.answers.some((a) => a.digest === target)) {
+    // A digest never aliased: a new build. List again now and ask the tags the last search had not
+    // seen, best first: the new build's tag is the likely alias, and cheaper than any listing.
+    searched = await refreshed();
+    funnel = funnelOf(searched);
+    const seen = new Set(memory.listed);
+    const fresh = await firstMatch(funnel.ranked.filter((tag) => !seen.has(tag)), lookup, target, window);
+    if (fresh !== undefined) {
+      await remember(fresh, searched);
+      return { tag: fresh, digest: target, funnel, search: search(funnel, 'head-search', fresh) };
+    }
+  }
+
   const viaBulk = await searchInBulk(request, target, funnel.ranked.length, (list) => funnelOf(list).ranked, notice, steps);
   if (viaBulk) {
     const method = `vendor:${viaBulk.api}`;
     if (viaBulk.tag === undefined) notFound(rolling, target, viaBulk.candidates, search(funnel, method), funnel, viaBulk.api);
-    await remember(viaBulk.tag, tags);
+    await remember(viaBulk.tag, searched);
     return { tag: viaBulk.tag, digest: target, funnel, search: search(funnel, method, viaBulk.tag) };
   }
 
-  let searched: readonly string[] = tags;
-  let found: string | undefined;
-  if (memory && !memory.answers.some((a) => a.digest === target)) {
-    // A digest never aliased: a new build. List again now, and ask what the last search had not seen first.
-    searched = await refreshed();
-    funnel = funnelOf(searched);
-    const seen = new Set(memory.listed);
-    const unseen = funnel.ranked.filter((tag) => !seen.has(tag));
-    found = await firstMatch(unseen, lookup, target, window);
-  }
-  if (found === undefined) found = await firstMatch(funnel.ranked, lookup, target, window);
+  let found = await firstMatch(funnel.ranked, lookup, target, window);
   if (found === undefined) {
     // The rolling tag may have moved to a build pushed after the cached list was taken.
     const fresh = await refreshed();
