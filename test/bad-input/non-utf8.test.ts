@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fluxPolicy, fluxRepository, isolatedEnv, runFn, type FnRun } from '../e2e/run-fn.js';
+import { fluxPolicy, fluxRepository, isolatedEnv, resourceList, runFn, type FnRun } from '../e2e/run-fn.js';
 import { useRegistryFixture } from '../harness/fixture.js';
 import { pushImage, registryAvailable } from '../harness/registry.js';
 
@@ -116,5 +116,40 @@ describe.skipIf(!registryAvailable())('bytes that are not UTF-8', () => {
       const after = statSync(join(dir, p));
       expect({ ino: after.ino, mtimeMs: after.mtimeMs }, p).toEqual({ ino: before[i]!.ino, mtimeMs: before[i]!.mtimeMs });
     });
+  });
+
+  it('KRM mode: stdin with a byte that is not UTF-8 → exit 1, nothing on stdout, the item named on stderr', async () => {
+    const web = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: team
+  annotations:
+    config.kubernetes.io/path: 'apps/web.yaml'
+    note: "cafXX"
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        image: ${image}:1.0.0 # {"$imagepolicy": "flux-system:app"}
+`;
+    const text = resourceList([fluxRepository('app', image), fluxPolicy('app', 'app', 'semver:\n  range: 1.x'), web]);
+    // Replace the placeholder with the single Latin-1 byte 0xE9.
+    const at = Buffer.from(text).indexOf('XX');
+    const input = Buffer.concat([Buffer.from(text).subarray(0, at), Buffer.from([0xe9]), Buffer.from(text).subarray(at + 2)]);
+    const line = text.slice(0, text.indexOf('XX')).split('\n').length;
+    const column = text.slice(text.lastIndexOf('\n', text.indexOf('XX')) + 1, text.indexOf('XX')).length + 1;
+    const requests = fx.proxy.requests().length;
+
+    const run = await runFn(input, { env: isolatedEnv(join(fx.tempDir, 'krm-home')) });
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(
+      `input is not valid UTF-8: byte 0xE9 in items[2] Deployment/team/web (apps/web.yaml) (line ${line}, column ${column})`,
+    );
+    expect(run.stderr).toMatch(/1 error/);
+    // Refused before anything is resolved: the registry is not asked.
+    expect(fx.proxy.requests().length).toBe(requests);
   });
 });
