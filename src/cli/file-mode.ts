@@ -1,14 +1,13 @@
 import { readFile, realpath } from 'node:fs/promises';
 import { ConfigError, loadFunctionConfig, type FunctionConfig } from '../config/function-config.js';
 import { errorCount, formatResult, resourceRefOf, type KrmResult } from '../diagnostics/results.js';
-import { decodeLossless, encodeLossless, roundTrips } from '../markers/lossless-text.js';
 import { parseYamlStream } from '../markers/yaml-stream.js';
 import { runPipeline, type PipelineItem, type PipelineReader } from '../pipeline/pipeline.js';
 import type { RegistryClient } from '../registry/types.js';
 import { createRunRegistry } from '../setup/registry.js';
 import { commitWrites, discardWrites, stageWrite, type StagedWrite } from './atomic-write.js';
 import { displayPath, expandPaths } from './discover.js';
-import { decodeFileText, FileModeError, loadFiles, notUtf8, type LoadedFile } from './load-files.js';
+import { decodeFileText, encodeFileText, FileModeError, loadFiles, type LoadedFile } from './load-files.js';
 import { gatherPolicySources } from './policy-sources.js';
 import { explanationOf, wantsExplanation, writeExplanation, type ExplainRequest } from './explain-output.js';
 import { startProgress } from './progress.js';
@@ -148,12 +147,7 @@ async function writeChangedFiles(files: readonly LoadedFile[]): Promise<void> {
   for (const file of files) {
     const text = file.stream.toString();
     if (text === file.text) continue;
-    const bytes = encodeLossless(text);
-    if (bytes === undefined || !roundTrips(bytes, text)) {
-      const at = file.firstInvalid ?? decodeLossless(bytes ?? Buffer.from(text, 'utf8')).firstInvalid;
-      throw new FileModeError(`${at ? notUtf8(file.path, at) : `${file.path}: holds text that is not valid UTF-8`}: cannot be written back byte for byte`);
-    }
-    changed.push({ file, bytes });
+    changed.push({ file, bytes: encodeFileText(file, text) });
   }
   const staged: StagedWrite[] = [];
   try {

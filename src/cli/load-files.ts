@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isMap } from 'yaml';
 import type { SourceObject } from '../config/policy-definitions.js';
-import { decodeLossless, hexByte, roundTrips, type InvalidByte } from '../markers/lossless-text.js';
+import { decodeLossless, encodeLossless, hexByte, positionOf, roundTrips, type InvalidByte } from '../markers/lossless-text.js';
 import { parseYamlStream, type YamlStream } from '../markers/yaml-stream.js';
 
 export interface LoadedFile {
@@ -18,6 +18,8 @@ export class FileModeError extends Error {
 }
 
 const MARKER_TOKEN = '$imagepolicy';
+/** A lone surrogate that is not one of the codec's escapes (U+DC80–U+DCFF): no byte sequence means it. */
+const UNENCODABLE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udc7f\udd00-\udfff]/;
 
 /**
  * Reads and parses one manifest. A file that is not valid YAML is an error only when it holds a
@@ -49,6 +51,20 @@ export function decodeFileText(path: string, bytes: Uint8Array): { text: string;
     throw new FileModeError(`${notUtf8(path, decoded.firstInvalid)}, and its bytes could not be kept exactly as they are`);
   }
   return decoded;
+}
+
+/**
+ * The bytes to write for a file's edited text: its own bytes back where they were not UTF-8, and
+ * only when they read back as exactly that text. Text no file could have produced (a lone
+ * surrogate that stands for no byte) is refused, naming the file's first invalid byte.
+ */
+export function encodeFileText(file: Pick<LoadedFile, 'path' | 'firstInvalid'>, text: string): Uint8Array {
+  const bytes = encodeLossless(text);
+  if (bytes !== undefined && roundTrips(bytes, text)) return bytes;
+  if (file.firstInvalid) throw new FileModeError(`${notUtf8(file.path, file.firstInvalid)}: cannot be written back byte for byte`);
+  const index = Math.max(0, text.search(UNENCODABLE));
+  const { line, column } = positionOf(text, index);
+  throw new FileModeError(`${file.path}:${line}:${column}: the edited text holds U+${text.charCodeAt(index).toString(16).toUpperCase()}, which no bytes stand for: cannot be written back byte for byte`);
 }
 
 /** `path:line:col: not valid UTF-8 (byte 0xE9)`, pointing at the first byte that is not. */

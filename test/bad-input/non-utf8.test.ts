@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { fluxPolicy, fluxRepository, isolatedEnv, resourceList, runFn, type FnRun } from '../e2e/run-fn.js';
 import { useRegistryFixture } from '../harness/fixture.js';
 import { pushImage, registryAvailable } from '../harness/registry.js';
+import { decodeFileText, encodeFileText } from '../../src/cli/load-files.js';
 
 const FIELD = 'spec.template.spec.containers[0].image';
 const bytes = (...parts: Array<string | number[]>): Buffer =>
@@ -151,5 +152,23 @@ spec:
     expect(run.stderr).toMatch(/1 error/);
     // Refused before anything is resolved: the registry is not asked.
     expect(fx.proxy.requests().length).toBe(requests);
+  });
+});
+
+describe('file mode writes a file only when its bytes are proven to read back as the edited text', () => {
+  it('escapes that would join into another character when written are refused, naming the first invalid byte', () => {
+    // C3 x A9: read as two escapes around "x". Were an edit to drop the "x", writing C3 A9 would
+    // read back as "é": the bytes would not mean the text, so nothing is written.
+    const read = decodeFileText('apps/web.yaml', Buffer.from([0x61, 0x3a, 0x20, 0xc3, 0x78, 0xa9, 0x0a]));
+    expect(encodeFileText({ path: 'apps/web.yaml', ...read }, read.text)).toEqual(Buffer.from([0x61, 0x3a, 0x20, 0xc3, 0x78, 0xa9, 0x0a]));
+    expect(() => encodeFileText({ path: 'apps/web.yaml', ...read }, read.text.replace('x', ''))).toThrow(
+      'apps/web.yaml:1:4: not valid UTF-8 (byte 0xC3): cannot be written back byte for byte',
+    );
+  });
+
+  it('text that no bytes stand for (a lone surrogate that is not an escape) is refused with its place', () => {
+    expect(() => encodeFileText({ path: 'apps/web.yaml' }, 'a: 1\nb: \ud800\n')).toThrow(
+      'apps/web.yaml:2:4: the edited text holds U+D800, which no bytes stand for: cannot be written back byte for byte',
+    );
   });
 });
