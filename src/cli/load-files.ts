@@ -55,8 +55,9 @@ export function decodeFileText(path: string, bytes: Uint8Array): { text: string;
 
 /**
  * The bytes to write for a file's edited text: its own bytes back where they were not UTF-8, and
- * only when they read back as exactly that text. Text no file could have produced (a lone
- * surrogate that stands for no byte) is refused, naming the file's first invalid byte.
+ * only when they read back as exactly that text. Otherwise (escapes an edit made adjacent would
+ * join into another character; a lone surrogate that stands for no byte) nothing is written: the
+ * error names the file's first invalid byte, or, in a UTF-8 file, the character itself.
  */
 export function encodeFileText(file: Pick<LoadedFile, 'path' | 'firstInvalid'>, text: string): Uint8Array {
   const bytes = encodeLossless(text);

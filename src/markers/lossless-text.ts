@@ -11,7 +11,9 @@
 // back to their bytes and everything else to UTF-8.
 //
 // Pure: no I/O. Callers still verify the round trip (`encodeLossless(decodeLossless(b).text)`
-// equals b, and the reverse for what they write); anything that cannot be proven is refused.
+// equals b, and the reverse for what they write); anything that cannot be proven is refused. The
+// reverse is not automatic: an edit that left the escapes of C3 and A9 side by side would write
+// C3 A9, which reads back as "é".
 
 /** The first byte that is not part of a well-formed UTF-8 sequence. */
 export interface InvalidByte {
