@@ -13,12 +13,12 @@ export interface StagedWrite {
  * never half of one. Staging all files before renaming any means a failure
  * (a read-only folder, a full disk) changes no file at all.
  */
-export async function stageWrite(path: string, content: string): Promise<StagedWrite> {
+export async function stageWrite(path: string, content: Uint8Array): Promise<StagedWrite> {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const { mode } = await stat(path);
   const handle = await open(temp, 'wx', mode & 0o7777);
   try {
-    await handle.writeFile(content, 'utf8');
+    await handle.writeFile(content);
     await handle.sync();
   } finally {
     await handle.close();

@@ -7,7 +7,7 @@ import type { RegistryClient } from '../registry/types.js';
 import { createRunRegistry } from '../setup/registry.js';
 import { commitWrites, discardWrites, stageWrite, type StagedWrite } from './atomic-write.js';
 import { displayPath, expandPaths } from './discover.js';
-import { FileModeError, loadFiles, type LoadedFile } from './load-files.js';
+import { decodeFileText, encodeFileText, FileModeError, loadFiles, type LoadedFile } from './load-files.js';
 import { gatherPolicySources } from './policy-sources.js';
 import { explanationOf, wantsExplanation, writeExplanation, type ExplainRequest } from './explain-output.js';
 import { startProgress } from './progress.js';
@@ -118,12 +118,14 @@ function itemsOf(file: LoadedFile): PipelineItem[] {
 
 async function loadConfigFile(path: string | undefined): Promise<FunctionConfig> {
   if (!path) return loadFunctionConfig(undefined);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (error) {
     throw new FileModeError(`cannot read --config ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
+  // Read like manifests: a Latin-1 byte in a comment is no reason to refuse the run.
+  const { text } = decodeFileText(path, bytes);
   const stream = parseYamlStream(text);
   if (stream.errors.length > 0) {
     const e = stream.errors[0]!;
@@ -137,14 +139,19 @@ async function loadConfigFile(path: string | undefined): Promise<FunctionConfig>
 /**
  * Stages every changed file before renaming any, so a failure (a read-only folder, a full disk)
  * changes no file at all. A symlinked manifest is written through its link, which stays a link.
+ * A file that is not UTF-8 is written back through the lossless codec, and only when the bytes
+ * read back as exactly the edited text: every byte but the marked values' stays as it was.
  */
 async function writeChangedFiles(files: readonly LoadedFile[]): Promise<void> {
+  const changed: Array<{ file: LoadedFile; bytes: Uint8Array }> = [];
+  for (const file of files) {
+    const text = file.stream.toString();
+    if (text === file.text) continue;
+    changed.push({ file, bytes: encodeFileText(file, text) });
+  }
   const staged: StagedWrite[] = [];
   try {
-    for (const file of files) {
-      const text = file.stream.toString();
-      if (text !== file.text) staged.push(await stageWrite(await realpath(file.path), text));
-    }
+    for (const { file, bytes } of changed) staged.push(await stageWrite(await realpath(file.path), bytes));
   } catch (error) {
     await discardWrites(staged);
     const e = error as NodeJS.ErrnoException;

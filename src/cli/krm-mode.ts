@@ -5,10 +5,11 @@ import { explanationOf, wantsExplanation, writeExplanation, type ExplainRequest 
 import { startProgress } from './progress.js';
 import { count, formatSummary, secondsSince } from './summary.js';
 
-async function readStdin(): Promise<string> {
+/** Bytes, not text: runKrm refuses input that is not UTF-8 rather than decoding it lossily. */
+async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /** KRM mode: the ResourceList from stdin to stdout, diagnostics and the summary on stderr. */

@@ -13,7 +13,7 @@ import {
 } from '../config/policy-definitions.js';
 import type { WritableSite } from '../resolve/writable-sites.js';
 import { expandPaths } from './discover.js';
-import { loadFile, parseFile, type LoadedFile } from './load-files.js';
+import { decodeFileText, loadFile, parseFile, type LoadedFile } from './load-files.js';
 
 const isPolicySource = (s: SourceObject): boolean =>
   isFluxImageObject(s.object, 'ImagePolicy') ||
@@ -59,7 +59,8 @@ export async function gatherPolicySources(
 async function fluxObjectsIn(path: string): Promise<SourceObject[]> {
   try {
     // Parsing every YAML file of a large repository costs more than reading it; most have no Flux objects.
-    const text = await readFile(path, 'utf8');
+    // Read as manifests are: a byte that is not UTF-8 stays itself instead of becoming U+FFFD.
+    const { text } = decodeFileText(path, await readFile(path));
     if (!text.includes(FLUX_IMAGE_GROUP)) return [];
     return parseFile(path, text)?.objects.filter(isPolicySource) ?? [];
   } catch {

@@ -1,6 +1,7 @@
 import { isMap, isNode, isScalar, isSeq, type CST, type Document, type YAMLMap, type YAMLSeq } from 'yaml';
 import { prepareEntriesForMarkerScan } from '../markers/find.js';
 import { parseYamlStream, type YamlStream } from '../markers/yaml-stream.js';
+import { decodeLossless, hexByte, type InvalidByte } from '../markers/lossless-text.js';
 import { errorResult, resourceRefOf, type KrmResult, type ResourceRef } from '../diagnostics/results.js';
 import { renderResults } from './render.js';
 
@@ -33,6 +34,47 @@ export interface ParsedResourceList {
 
 const PATH_ANNOTATIONS = ['internal.config.kubernetes.io/path', 'config.kubernetes.io/path'];
 const INDEX_ANNOTATIONS = ['internal.config.kubernetes.io/index', 'config.kubernetes.io/index'];
+
+/**
+ * The text of stdin, which must be UTF-8: kpt and kustomize always send it, so a byte that is not
+ * is a file of the package saved in another encoding. Decoding it as Node does would turn the
+ * byte into U+FFFD and send the changed file back to be written; instead the input is refused,
+ * naming the item that holds the first bad byte so the user knows which file to convert.
+ */
+export function decodeResourceList(bytes: Uint8Array): string {
+  const { text, firstInvalid } = decodeLossless(bytes);
+  if (!firstInvalid) return text;
+  const item = describeItemAt(text, firstInvalid);
+  throw new ResourceListError(
+    `input is not valid UTF-8: byte ${hexByte(firstInvalid.byte)}${item ? ` in ${item}` : ''} (line ${firstInvalid.line}, column ${firstInvalid.column}); kpt and kustomize send UTF-8: save the file it came from as UTF-8`,
+  );
+}
+
+/** `items[0] Deployment/web (apps/web.yaml)` or `functionConfig`: where an offset of the list lies. */
+function describeItemAt(text: string, at: InvalidByte): string | undefined {
+  const stream = parseYamlStream(text, { comments: 'on-demand' });
+  const root = stream.documents.find((d) => d.contents !== null)?.contents;
+  if (!isMap(root)) return undefined;
+  const within = (node: unknown): boolean => isNode(node) && node.range !== undefined && node.range !== null && node.range[0] <= at.index && at.index < node.range[2];
+  const functionConfig = root.get('functionConfig', true) as unknown;
+  if (within(functionConfig)) return 'functionConfig';
+  const items = root.get('items', true) as unknown;
+  if (!isSeq(items) || !within(items)) return undefined;
+  // The last item starting at or before the byte: a comment between items belongs to the one above.
+  let index = -1;
+  items.items.forEach((node, i) => {
+    if (isNode(node) && node.range && node.range[0] <= at.index) index = i;
+  });
+  if (index < 0) return undefined;
+  const node = items.items[index];
+  if (!isMap(node)) return `items[${index}]`;
+  const object = node.toJSON() as Record<string, unknown>;
+  const ref = resourceRefOf(object);
+  const metadata = (object.metadata ?? {}) as Record<string, unknown>;
+  const path = firstString((metadata.annotations ?? {}) as Record<string, unknown>, PATH_ANNOTATIONS);
+  const name = ref.kind || ref.name ? ` ${ref.kind ?? '?'}/${ref.namespace ? `${ref.namespace}/` : ''}${ref.name ?? '?'}` : '';
+  return `items[${index}]${name}${path ? ` (${path})` : ''}`;
+}
 
 /**
  * Parses stdin as the KRM spec's ResourceList. JSON is valid YAML, so one parser

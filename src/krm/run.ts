@@ -2,7 +2,7 @@ import { ConfigError, loadFunctionConfig, type FunctionConfig } from '../config/
 import { collectPolicies, type SourceObject } from '../config/policy-definitions.js';
 import { errorResult, exitCodeOf, type KrmResult } from '../diagnostics/results.js';
 import { runPipeline, type PipelineOptions, type PipelineOutcome, type PipelineReader } from '../pipeline/pipeline.js';
-import { parseResourceList, ResourceListError } from './resource-list.js';
+import { decodeResourceList, parseResourceList, ResourceListError } from './resource-list.js';
 
 export interface KrmRunDependencies {
   /** Builds the registry access for this run; the config carries registries, cache and budget. */
@@ -21,12 +21,15 @@ export interface KrmRunOutcome {
   pipeline?: PipelineOutcome;
 }
 
-/** One KRM invocation: the ResourceList's items are the reader, the rendered list the writer. */
-export async function runKrm(input: string, deps: KrmRunDependencies): Promise<KrmRunOutcome> {
+/**
+ * One KRM invocation: the ResourceList's items are the reader, the rendered list the writer.
+ * `input` is stdin's bytes (which must be UTF-8) or text already decoded.
+ */
+export async function runKrm(input: string | Uint8Array, deps: KrmRunDependencies): Promise<KrmRunOutcome> {
   const noSites = { sites: 0, pinned: 0, unchanged: 0 };
   let list;
   try {
-    list = parseResourceList(input);
+    list = parseResourceList(typeof input === 'string' ? input : decodeResourceList(input));
   } catch (error) {
     if (!(error instanceof ResourceListError)) throw error;
     // Printing nothing with exit 1 makes kpt and kustomize write nothing: no file is lost.

@@ -15,8 +15,8 @@ export function requireBuiltCli(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does it first)`);
 }
 
-/** Runs the CLI with `input` on stdin, as kpt's exec runtime does. */
-export function runFn(input: string, options: { args?: string[]; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<FnRun> {
+/** Runs the CLI with `input` on stdin (bytes when they need not be UTF-8), as kpt's exec runtime does. */
+export function runFn(input: string | Uint8Array, options: { args?: string[]; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<FnRun> {
   requireBuiltCli();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...(options.args ?? [])], {

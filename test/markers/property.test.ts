@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CST, parseAllDocuments } from 'yaml';
 import { findMarkedFields, parseYamlStream, writeScalar, type MarkedField } from '../../src/markers/index.js';
+import { decodeLossless, encodeLossless, roundTrips } from '../../src/markers/lossless-text.js';
 
 // Generated YAML documents with markers in every position Flux honours, decoy markers in
 // positions it ignores, and assorted layout; after rewriting the marked scalars the text may
@@ -308,6 +309,138 @@ describe('property: rewriting marked scalars', () => {
         },
       ),
       { numRuns: 400 },
+    );
+  });
+});
+
+// The same documents as bytes that are not all UTF-8: bytes outside any well-formed sequence in
+// comments and in an unmarked value. Read through the lossless codec, rewritten, and written back,
+// the file may differ only inside the marked scalars; every other byte, bad ones included, stays.
+
+/** Byte sequences that are not UTF-8 whatever follows them (each is followed by ASCII here). */
+const invalidBytesArb: fc.Arbitrary<readonly number[]> = fc.oneof(
+  fc.integer({ min: 0x80, max: 0xff }).map((b) => [b]), // Latin-1 / Windows-1252 (E9 é, 93 “, 96 –)
+  fc.constantFrom<readonly number[]>(
+    [0xe9, 0xe8],
+    [0x93, 0x94],
+    [0xc0, 0xaf], // overlong "/"
+    [0xe0, 0x80, 0xaf], // overlong, three bytes
+    [0xed, 0xa0, 0x80], // an encoded high surrogate
+    [0xed, 0xb3, 0xa9], // an encoded U+DCE9: the very escape 0xE9 is read as
+    [0xe2, 0x82], // truncated "€"
+    [0xf0, 0x9f, 0x98], // truncated emoji
+    [0xf4, 0x90, 0x80, 0x80], // past U+10FFFF
+    [0xf8, 0x88, 0x80, 0x80, 0x80], // five-byte form
+    [0xc3, 0xa9, 0xe9], // a valid é, then a Latin-1 one
+    [0xef, 0x9f, 0xa9, 0xe9], // a valid U+F7E9 (a private-use stand-in elsewhere), then 0xE9
+  ),
+);
+
+const BAD = '\u0001'; // where bad bytes go; never produced by the generators above
+
+/** Adds an unmarked value and comments that will hold bad bytes to each document. */
+function withBadSpots(doc: MapNode): MapNode {
+  const junk: Scalar = { kind: 'scalar', text: `caf${BAD}`, style: 'plain', marker: 'none', note: true };
+  return { ...doc, entries: [...doc.entries, { key: 'junk', value: junk, keyComment: 'note', blankBefore: false }] };
+}
+
+function toBytes(text: string, fill: Iterator<readonly number[]>): Buffer {
+  const marked = text.replace(/# note/g, `# note${BAD}`).replace(/# about/g, `# ab${BAD}out`);
+  const parts = marked.split(BAD);
+  const chunks: Buffer[] = [];
+  parts.forEach((part, i) => {
+    chunks.push(Buffer.from(part, 'utf8'));
+    if (i < parts.length - 1) chunks.push(Buffer.from(fill.next().value as readonly number[]));
+  });
+  return Buffer.concat(chunks);
+}
+
+describe('property: lossless text', () => {
+  it('any bytes read and written back are the same bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        const { text, firstInvalid } = decodeLossless(bytes);
+        expect(Buffer.from(encodeLossless(text)!).equals(Buffer.from(bytes))).toBe(true);
+        expect(roundTrips(bytes, text)).toBe(true);
+        // Well-formed UTF-8 reads exactly as Node reads it, and says so.
+        if (firstInvalid === undefined) expect(text).toBe(Buffer.from(bytes).toString('utf8'));
+        else expect(Buffer.from(bytes).toString('utf8')).toContain('\ufffd');
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('text without lone surrogates is UTF-8 both ways; a lone surrogate that is no escape cannot be written', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 24 }), (text) => {
+        if (!/^(?:[^\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])*$/.test(text)) {
+          // Only U+DC80–U+DCFF standing alone stand for a byte.
+          const escapesOnly = /^(?:[^\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff]|(?<![\ud800-\udbff])[\udc80-\udcff])*$/.test(text);
+          expect(encodeLossless(text) !== undefined).toBe(escapesOnly);
+          return;
+        }
+        const bytes = encodeLossless(text)!;
+        expect(Buffer.from(bytes).equals(Buffer.from(text, 'utf8'))).toBe(true);
+        expect(decodeLossless(bytes)).toEqual({ text });
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('names the first bad byte with its line and column', () => {
+    const bytes = Buffer.concat([Buffer.from('a: 1\n# ñ café\n'), Buffer.from([0x62, 0x3a, 0x20, 0x22, 0xc3, 0xa9, 0xe9, 0x22, 0x0a, 0xff])]);
+    expect(decodeLossless(bytes).firstInvalid).toEqual({ byte: 0xe9, offset: 22, index: 19, line: 3, column: 6 });
+  });
+
+  it('rewriting marked scalars of a file that is not UTF-8 changes only their bytes', () => {
+    fc.assert(
+      fc.property(
+        fc.array(rootArb, { minLength: 1, maxLength: 3 }),
+        fc.constantFrom(2, 4),
+        fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
+        fc.boolean(),
+        fc.infiniteStream(invalidBytesArb),
+        fc.infiniteStream(newValueArb),
+        (docs, step, ends, crlf, bad, values) => {
+          const r = render(docs.map(withBadSpots), step, ends);
+          const input = toBytes(crlf ? r.text.replace(/\n/g, '\r\n') : r.text, bad[Symbol.iterator]());
+
+          const { text, firstInvalid } = decodeLossless(input);
+          expect(firstInvalid).toBeDefined();
+          expect(roundTrips(input, text)).toBe(true);
+          const stream = parseYamlStream(text);
+          expect(stream.errors).toEqual([]);
+          expect(stream.documents.map((d) => findMarkedFields(d).map((f) => f.path))).toEqual(r.marked);
+
+          const valueIter = values[Symbol.iterator]();
+          const pieces: { at: number; len: number; now: () => string }[] = [];
+          for (const d of stream.documents) {
+            for (const f of findMarkedFields(d)) {
+              pieces.push(...scalarPieces(f.scalar.srcToken as CST.FlowScalar | CST.BlockScalar));
+              writeScalar(f, valueIter.next().value as string);
+            }
+          }
+          const out = stream.toString();
+          const written = encodeLossless(out);
+          expect(written).toBeDefined();
+          expect(roundTrips(written!, out)).toBe(true);
+
+          // Byte for byte: the input's own bytes between the marked scalars, their new text as UTF-8.
+          const byteAt = (index: number): number => encodeLossless(text.slice(0, index))!.length;
+          pieces.sort((a, b) => a.at - b.at);
+          const expected: Buffer[] = [];
+          let pos = 0;
+          for (const p of pieces) {
+            expected.push(input.subarray(byteAt(pos), byteAt(p.at)), Buffer.from(p.now(), 'utf8'));
+            pos = p.at + p.len;
+          }
+          expected.push(input.subarray(byteAt(pos)));
+          expect(Buffer.from(written!).equals(Buffer.concat(expected))).toBe(true);
+          // Nothing to pin: the same bytes.
+          if (pieces.length === 0) expect(Buffer.from(written!).equals(input)).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });
