@@ -5,9 +5,24 @@
  * proxy-aware agent and requests are routed to it by host.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
-import { buildConnector, Dispatcher, EnvHttpProxyAgent } from 'undici';
+import type { buildConnector, Dispatcher as UndiciDispatcher, EnvHttpProxyAgent as UndiciEnvHttpProxyAgent } from 'undici';
+
+/*
+ * undici's own modules, not its index: the index loads fetch, WebSocket, EventSource, cookies,
+ * caches and mocks (~75 files), and its cookies module reads `globalThis.Headers`, which makes
+ * Node load its bundled copy of undici as well. Together that is ~100 ms of a one-marker run.
+ * The paths are undici 7's layout (the package has no `exports` map); the types still come from
+ * the index. The end-to-end tests fail if an upgrade moves them.
+ */
+const require = createRequire(import.meta.url);
+const Dispatcher = require('undici/lib/dispatcher/dispatcher.js') as typeof UndiciDispatcher;
+const EnvHttpProxyAgent = require('undici/lib/dispatcher/env-http-proxy-agent.js') as typeof UndiciEnvHttpProxyAgent;
+const connectorFor = require('undici/lib/core/connect.js') as typeof buildConnector;
+// What undici's index does: `request()` and friends live on every dispatcher's prototype.
+Object.assign(Dispatcher.prototype, require('undici/lib/api/index.js'));
 
 export interface TlsProfile {
   /** Extra CA certificates (PEM), trusted in addition to the system roots. */
@@ -92,7 +107,7 @@ function redirectedConnector(connector: buildConnector.connector, addressOf: Add
 }
 
 class RoutingDispatcher extends Dispatcher {
-  readonly #agents = new Map<string, Dispatcher>();
+  readonly #agents = new Map<string, UndiciDispatcher>();
   readonly #options: BaseDispatcherOptions;
 
   constructor(options: BaseDispatcherOptions) {
@@ -100,7 +115,7 @@ class RoutingDispatcher extends Dispatcher {
     this.#options = options;
   }
 
-  #agentFor(host: string): Dispatcher {
+  #agentFor(host: string): UndiciDispatcher {
     const own = this.#options.perHost?.get(host.toLowerCase());
     const ownTimeout = this.#options.timeoutByHost?.get(host.toLowerCase());
     const key = own || ownTimeout !== undefined ? host.toLowerCase() : '';
@@ -121,7 +136,7 @@ class RoutingDispatcher extends Dispatcher {
       agent = new EnvHttpProxyAgent({
         headersTimeout: timeout,
         bodyTimeout: timeout,
-        connect: addressOf ? redirectedConnector(buildConnector(connect), addressOf) : connect,
+        connect: addressOf ? redirectedConnector(connectorFor(connect), addressOf) : connect,
         requestTls: tls,
         // Empty strings stop undici from reading the process environment behind our back.
         httpProxy: proxy.httpProxy ?? '',
@@ -133,7 +148,7 @@ class RoutingDispatcher extends Dispatcher {
     return agent;
   }
 
-  override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+  override dispatch(opts: UndiciDispatcher.DispatchOptions, handler: UndiciDispatcher.DispatchHandler): boolean {
     return this.#agentFor(new URL(String(opts.origin)).host).dispatch(opts, handler);
   }
 
@@ -146,6 +161,6 @@ class RoutingDispatcher extends Dispatcher {
   }
 }
 
-export function createBaseDispatcher(options: BaseDispatcherOptions): Dispatcher {
+export function createBaseDispatcher(options: BaseDispatcherOptions): UndiciDispatcher {
   return new RoutingDispatcher(options);
 }
