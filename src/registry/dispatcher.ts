@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
+import { setFlagsFromString } from 'node:v8';
 import type { buildConnector, Dispatcher as UndiciDispatcher, EnvHttpProxyAgent as UndiciEnvHttpProxyAgent } from 'undici';
 
 /*
@@ -18,6 +19,16 @@ import type { buildConnector, Dispatcher as UndiciDispatcher, EnvHttpProxyAgent 
  * the index. The end-to-end tests fail if an upgrade moves them.
  */
 const require = createRequire(import.meta.url);
+
+/*
+ * undici parses HTTP with llhttp compiled to WebAssembly. Once a few responses have made its parse
+ * loop hot, V8 recompiles that (large) function with TurboFan on a worker thread, and Node joins
+ * its worker threads at exit: a finished one-marker run then sat 150-350 ms after its last write
+ * until the compile it would never use was done. V8's baseline compiler (Liftoff) alone parses the
+ * few kilobytes a registry sends fast enough. Wasm flags are read when a module is compiled, which
+ * undici does on its first connection, so setting the flag here, before any, takes effect.
+ */
+setFlagsFromString('--liftoff-only');
 const Dispatcher = require('undici/lib/dispatcher/dispatcher.js') as typeof UndiciDispatcher;
 const EnvHttpProxyAgent = require('undici/lib/dispatcher/env-http-proxy-agent.js') as typeof UndiciEnvHttpProxyAgent;
 const connectorFor = require('undici/lib/core/connect.js') as typeof buildConnector;
