@@ -10,7 +10,7 @@ import { describeMachine } from './machine.js';
 import { markdownTables, type BenchReport, type WorkloadResult } from './report.js';
 import { checkPins, checkSameItems, runBaseline, runFunction, Sandbox, summarize, type Bench, type ToolRun } from './runner.js';
 import { snapshotBuild } from './snapshot.js';
-import { measureStartup } from './startup.js';
+import { measureOneMarkerRatios, measureStartup, type OneMarkerRatios } from './startup.js';
 import {
   ALIAS_REPOSITORY,
   ALIAS_TAGS,
@@ -185,13 +185,30 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const workloads: WorkloadResult[] = [];
+  let oneMarker: OneMarkerRatios | undefined;
   const [a, b, c, e] = registryOneWorkloads(runs);
   // (c) is (b)'s warm twin: asking for either measures both.
   const registryOne = ([[a!], [b!, c!], [e!]] as Array<[Workload, Workload?]>).filter(([cold, warm]) => wanted(cold.id) || (warm && wanted(warm.id)));
-  if (registryOne.length > 0) await withRegistry(async (proxy, registry) => {
+  if (registryOne.length > 0 || wanted('startup')) await withRegistry(async (proxy, registry) => {
     progress(`seeding ${manyRepositories().length} repositories × ${MANY_TAGS.length} tags`);
     await seedSemverRepositories(registry, manyRepositories(), MANY_TAGS);
     const bench: Bench = { proxy, cli, baselineScript };
+    if (wanted('startup') || wanted('a')) {
+      progress('1 marker ÷ node -e 0, paired rounds');
+      const input = buildResourceList(proxy.host, a!.shape);
+      let sandbox = new Sandbox();
+      try {
+        oneMarker = await measureOneMarkerRatios(async (warmCache) => {
+          if (!warmCache) {
+            sandbox.remove();
+            sandbox = new Sandbox();
+          }
+          return (await runFunction(bench, input, sandbox)).run.wallMs;
+        }, values['startup-runs'] ? Number(values['startup-runs']) : 15);
+      } finally {
+        sandbox.remove();
+      }
+    }
     for (const [cold, warm] of registryOne) {
       progress(`workload ${cold.id}${warm ? ` + ${warm.id}` : ''}`);
       workloads.push(...(await measure(bench, cold, warm)));
@@ -240,6 +257,7 @@ export async function main(argv: string[]): Promise<number> {
     loadAverage: { start: loadAtStart, end: loadavg()[0]! },
     workloads,
     ...(startup ? { startup } : {}),
+    ...(oneMarker ? { oneMarker } : {}),
   };
   process.stdout.write(markdownTables(report));
   const out = values.out ?? join(root, 'bench', 'results', `${report.date.slice(0, 10)}-${machine.host}.json`);

@@ -1,6 +1,6 @@
 import type { Machine } from './machine.js';
 import type { Measured } from './runner.js';
-import type { StartupReport } from './startup.js';
+import type { OneMarkerRatios, StartupReport } from './startup.js';
 
 export interface WorkloadResult {
   id: string;
@@ -26,6 +26,8 @@ export interface BenchReport {
   workloads: WorkloadResult[];
   /** Absent when `--only` left startup out. */
   startup?: StartupReport;
+  /** Absent when `--only` left out both startup and (a). */
+  oneMarker?: OneMarkerRatios;
 }
 
 const ms = (value: number) => (value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${Math.round(value)} ms`);
@@ -60,6 +62,16 @@ export function markdownTables(report: BenchReport): string {
         ...report.startup.timings.map((t) => `| \`${t.label}\` | ${ms(t.medianMs)} |`),
       ].join('\n')
     : '(startup not measured: --only)';
+  const one = report.oneMarker;
+  const ratios = one
+    ? [
+        `| Paired rounds (${one.rounds}, median of each) | Time | ÷ \`node -e 0\` |`,
+        '| --- | ---: | ---: |',
+        `| \`node -e 0\` | ${ms(one.nodeMs)} | 1.00× |`,
+        `| 1 marker, empty cache ÷ node -e 0 | ${ms(one.coldMs)} | ${(one.coldMs / one.nodeMs).toFixed(2)}× |`,
+        `| 1 marker, warm cache ÷ node -e 0 | ${ms(one.warmMs)} | ${(one.warmMs / one.nodeMs).toFixed(2)}× |`,
+      ].join('\n')
+    : '(1-marker ratios not measured: --only)';
   const m = report.machine;
   return [
     `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.registry}, ${m.skopeo}.`,
@@ -69,6 +81,8 @@ export function markdownTables(report: BenchReport): string {
     table,
     '',
     startup,
+    '',
+    ratios,
     ...(report.startup?.bundleNote ? ['', `Bundle: ${report.startup.bundleNote}`] : []),
     '',
   ].join('\n');

@@ -105,3 +105,34 @@ export async function measureStartup(root: string, cli: string, runs = 30): Prom
     rmSync(scratch, { recursive: true, force: true });
   }
 }
+
+export interface OneMarkerRatios {
+  rounds: number;
+  nodeMs: number;
+  coldMs: number;
+  warmMs: number;
+  /** Every sample, in round order: [node -e 0, cold, warm]. */
+  samples: Array<[number, number, number]>;
+}
+
+/**
+ * A one-marker KRM run beside `node -e 0`, in paired rounds: each round runs `node -e 0`, the run
+ * on an empty cache, then the same run on the cache it left, so every ratio compares samples
+ * taken moments apart. `run(cacheState)` spawns the CLI and returns its wall time in ms.
+ */
+export async function measureOneMarkerRatios(run: (warmCache: boolean) => Promise<number>, rounds: number): Promise<OneMarkerRatios> {
+  const samples: Array<[number, number, number]> = [];
+  for (let round = 0; round < rounds; round++) {
+    const node = (await measureProcess(process.execPath, ['-e', '0'])).wallMs;
+    const cold = await run(false);
+    const warm = await run(true);
+    samples.push([node, cold, warm]);
+  }
+  return {
+    rounds,
+    nodeMs: median(samples.map((s) => s[0])),
+    coldMs: median(samples.map((s) => s[1])),
+    warmMs: median(samples.map((s) => s[2])),
+    samples,
+  };
+}

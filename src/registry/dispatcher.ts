@@ -5,10 +5,36 @@
  * proxy-aware agent and requests are routed to it by host.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
-import { buildConnector, Dispatcher, EnvHttpProxyAgent } from 'undici';
+import { setFlagsFromString } from 'node:v8';
+import type { buildConnector, Dispatcher as UndiciDispatcher, EnvHttpProxyAgent as UndiciEnvHttpProxyAgent } from 'undici';
 import { connectionHostOf, type OnBehalfOfOptions } from './transport/tls-host.js';
+
+/*
+ * undici's own modules, not its index: the index loads fetch, WebSocket, EventSource, cookies,
+ * caches and mocks (~75 files), and its cookies module reads `globalThis.Headers`, which makes
+ * Node load its bundled copy of undici as well. Together that is ~100 ms of a one-marker run.
+ * The paths are undici 7's layout (the package has no `exports` map); the types still come from
+ * the index. The end-to-end tests fail if an upgrade moves them.
+ */
+const require = createRequire(import.meta.url);
+
+/*
+ * undici parses HTTP with llhttp compiled to WebAssembly. Once a few responses have made its parse
+ * loop hot, V8 recompiles that (large) function with TurboFan on a worker thread, and Node joins
+ * its worker threads at exit: a finished one-marker run then sat 150-350 ms after its last write
+ * until the compile it would never use was done. V8's baseline compiler (Liftoff) alone parses the
+ * few kilobytes a registry sends fast enough. Wasm flags are read when a module is compiled, which
+ * undici does on its first connection, so setting the flag here, before any, takes effect.
+ */
+setFlagsFromString('--liftoff-only');
+const Dispatcher = require('undici/lib/dispatcher/dispatcher.js') as typeof UndiciDispatcher;
+const EnvHttpProxyAgent = require('undici/lib/dispatcher/env-http-proxy-agent.js') as typeof UndiciEnvHttpProxyAgent;
+const connectorFor = require('undici/lib/core/connect.js') as typeof buildConnector;
+// What undici's index does: `request()` and friends live on every dispatcher's prototype.
+Object.assign(Dispatcher.prototype, require('undici/lib/api/index.js'));
 
 export interface TlsProfile {
   /** Extra CA certificates (PEM), trusted in addition to the system roots. */
@@ -93,7 +119,7 @@ function redirectedConnector(connector: buildConnector.connector, addressOf: Add
 }
 
 class RoutingDispatcher extends Dispatcher {
-  readonly #agents = new Map<string, Dispatcher>();
+  readonly #agents = new Map<string, UndiciDispatcher>();
   readonly #options: BaseDispatcherOptions;
 
   constructor(options: BaseDispatcherOptions) {
@@ -101,7 +127,7 @@ class RoutingDispatcher extends Dispatcher {
     this.#options = options;
   }
 
-  #agentFor(host: string): Dispatcher {
+  #agentFor(host: string): UndiciDispatcher {
     const own = this.#options.perHost?.get(host.toLowerCase());
     const ownTimeout = this.#options.timeoutByHost?.get(host.toLowerCase());
     const key = own || ownTimeout !== undefined ? host.toLowerCase() : '';
@@ -122,7 +148,7 @@ class RoutingDispatcher extends Dispatcher {
       agent = new EnvHttpProxyAgent({
         headersTimeout: timeout,
         bodyTimeout: timeout,
-        connect: addressOf ? redirectedConnector(buildConnector(connect), addressOf) : connect,
+        connect: addressOf ? redirectedConnector(connectorFor(connect), addressOf) : connect,
         requestTls: tls,
         // Empty strings stop undici from reading the process environment behind our back.
         httpProxy: proxy.httpProxy ?? '',
@@ -134,7 +160,7 @@ class RoutingDispatcher extends Dispatcher {
     return agent;
   }
 
-  override dispatch(opts: OnBehalfOfOptions, handler: Dispatcher.DispatchHandler): boolean {
+  override dispatch(opts: OnBehalfOfOptions, handler: UndiciDispatcher.DispatchHandler): boolean {
     const { onBehalfOf: _registry, ...plain } = opts;
     return this.#agentFor(connectionHostOf(opts)).dispatch(plain, handler);
   }
@@ -148,6 +174,6 @@ class RoutingDispatcher extends Dispatcher {
   }
 }
 
-export function createBaseDispatcher(options: BaseDispatcherOptions): Dispatcher {
+export function createBaseDispatcher(options: BaseDispatcherOptions): UndiciDispatcher {
   return new RoutingDispatcher(options);
 }

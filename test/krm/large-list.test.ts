@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseYamlStream } from '../../src/markers/yaml-stream.js';
-import { fluxPolicy, fluxRepository, isolatedEnv, resourceList, runFn } from '../e2e/run-fn.js';
+import { CLI, fluxPolicy, fluxRepository, isolatedEnv, requireBuiltCli, resourceList, runFn, type FnRun } from '../e2e/run-fn.js';
 import { useRegistryFixture } from '../harness/fixture.js';
 import { pushImage, registryAvailable, type PushedImage } from '../harness/registry.js';
 
@@ -88,6 +88,37 @@ spec:
     expect(run.stdout.slice(expected.length)).toMatch(/^results:\n/);
   });
 
+  it('writes a multi-megabyte ResourceList in full to a pipe its reader drains late', async () => {
+    // The process exits as soon as its output is flushed: a pipe holds 64 KiB, so most of this
+    // output is still queued in the process when the run is done, and must not be cut off.
+    const marked = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: last
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        image: ${host}/team/app:0.9.0 # {"$imagepolicy": "flux-system:app"}
+`;
+    const input = resourceList([
+      fluxRepository('app', `${host}/team/app`),
+      fluxPolicy('app', 'app', 'semver:\n  range: 1.x'),
+      ...Array.from({ length: 12_000 }, (_, i) => filler(i)),
+      marked,
+    ]);
+    expect(input.length).toBeGreaterThan(3_000_000);
+    const run = await runFnReadingLate(input, isolatedEnv(fx.tempDir), 1500);
+    expect(run.stderr).not.toContain('[error]');
+    expect(run.code).toBe(0);
+    const expected = input.replace(`image: ${host}/team/app:0.9.0 #`, `image: ${host}/team/app:1.1.0@${image.digest} #`);
+    expect(expected).not.toBe(input);
+    expect(run.stdout.length).toBeGreaterThan(expected.length);
+    expect(run.stdout.slice(0, expected.length) === expected).toBe(true);
+    expect(run.stdout.slice(expected.length)).toMatch(/^results:\n[^]*\n$/);
+  }, 60_000);
+
   it('leaves a package without markers byte for byte as it was, with no registry request', async () => {
     const input = resourceList(Array.from({ length: 300 }, (_, i) => filler(i)));
     const before = (await fx.registry.settledRequests()).length;
@@ -97,6 +128,21 @@ spec:
     expect((await fx.registry.settledRequests()).length).toBe(before);
   });
 });
+
+/** {@link runFn}, but stdout is left unread for `delayMs`, so the CLI's writes back up behind a full pipe. */
+function runFnReadingLate(input: string, env: NodeJS.ProcessEnv, delayMs: number): Promise<FnRun> {
+  requireBuiltCli();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    setTimeout(() => child.stdout.on('data', (d: Buffer) => out.push(d)), delayMs);
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr }));
+    child.stdin.end(input);
+  });
+}
 
 describe('parsing a stream', () => {
   it('leaves process.env live afterwards: a variable set later still reaches a child process', () => {
