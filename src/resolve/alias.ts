@@ -1,7 +1,7 @@
 import type { PolicyDefinition } from '../config/policy-definitions.js';
 import type { PreparedPolicy } from '../policy/select.js';
 import type { TagFunnel } from '../policy/funnel.js';
-import { bulkTagSourceFor, type BulkSelectionOptions, type BulkTagSource, type JsonGetter } from '../registry/bulk/index.js';
+import { bulkTagSourceFor, PushTimes, type BulkSelectionOptions, type BulkTagSource, type JsonGetter } from '../registry/bulk/index.js';
 import { RegistryError } from '../registry/errors.js';
 import type { ImageRepository } from '../registry/types.js';
 import { RequestBudgetError } from './budget.js';
@@ -27,6 +27,12 @@ export interface AliasOutcome {
   digest: string;
   funnel: TagFunnel;
   search: AliasSearch;
+  /**
+   * When the rolling tag was pushed at `digest` (epoch ms), if a vendor listing fetched for the
+   * search said so (even one that then failed and left the search to HEADs); undefined when no
+   * listing was fetched: HEADs and manifests carry no push time.
+   */
+  rollingPushedAt?: number;
 }
 
 export class AliasNotFoundError extends Error {
@@ -89,11 +95,17 @@ export async function searchAlias(request: AliasRequest): Promise<AliasOutcome> 
   });
 
   let funnel = funnelOf(tags);
-  const viaBulk = await searchInBulk(request, target, funnel.ranked.length, (list) => funnelOf(list).ranked, notice, steps);
+  // What a vendor listing says about push times, for the gates: asked for nothing beyond the listing.
+  const pushTimes = new PushTimes();
+  const pushed = (): { rollingPushedAt?: number } => {
+    const at = pushTimes.pushedAt(repo, rolling, target);
+    return at === undefined ? {} : { rollingPushedAt: at };
+  };
+  const viaBulk = await searchInBulk({ ...request, bulk: { ...request.bulk, pushTimes } }, target, funnel.ranked.length, (list) => funnelOf(list).ranked, notice, steps);
   if (viaBulk) {
     const method = `vendor:${viaBulk.api}`;
     if (viaBulk.tag === undefined) notFound(rolling, target, viaBulk.candidates, search(funnel, method), funnel, viaBulk.api);
-    return { tag: viaBulk.tag, digest: target, funnel, search: search(funnel, method, viaBulk.tag) };
+    return { tag: viaBulk.tag, digest: target, funnel, search: search(funnel, method, viaBulk.tag), ...pushed() };
   }
 
   const window = Math.max(1, request.window ?? DEFAULT_WINDOW);
@@ -116,7 +128,7 @@ export async function searchAlias(request: AliasRequest): Promise<AliasOutcome> 
     }
   }
   if (found === undefined) notFound(rolling, target, funnel.ranked.length, search(funnel, 'head-search'), funnel);
-  return { tag: found, digest: target, funnel, search: search(funnel, 'head-search', found) };
+  return { tag: found, digest: target, funnel, search: search(funnel, 'head-search', found), ...pushed() };
 }
 
 function notFound(rolling: string, target: string, checked: number, search: AliasSearch, funnel: TagFunnel, api?: string): never {
