@@ -1,7 +1,7 @@
 import type { PolicyDefinition } from '../config/policy-definitions.js';
 import type { PreparedPolicy } from '../policy/select.js';
 import type { TagFunnel } from '../policy/funnel.js';
-import { bulkTagSourceFor, type BulkSelectionOptions, type BulkTagSource, type JsonGetter } from '../registry/bulk/index.js';
+import { bulkTagSourceFor, PushTimes, type BulkSelectionOptions, type BulkTagSource, type JsonGetter } from '../registry/bulk/index.js';
 import { RegistryError } from '../registry/errors.js';
 import type { AliasMemory, ImageRepository } from '../registry/types.js';
 import { RequestBudgetError } from './budget.js';
@@ -27,6 +27,12 @@ export interface AliasOutcome {
   digest: string;
   funnel: TagFunnel;
   search: AliasSearch;
+  /**
+   * When the rolling tag was pushed at `digest` (epoch ms), if a vendor listing fetched for the
+   * search said so (even one that then failed and left the search to HEADs); undefined when no
+   * listing was fetched: HEADs and manifests carry no push time.
+   */
+  rollingPushedAt?: number;
 }
 
 export class AliasNotFoundError extends Error {
@@ -102,6 +108,12 @@ export async function searchAlias(request: AliasRequest): Promise<AliasOutcome> 
     const answers = [...(memory?.answers ?? []).filter((a) => a.digest !== target), { digest: target, tag }].slice(-REMEMBERED_ANSWERS);
     await registry.rememberAlias?.(repo, rolling, { answers, listed: [...listed] });
   };
+  // What a vendor listing says about push times, for the gates: asked for nothing beyond the listing.
+  const pushTimes = new PushTimes();
+  const pushed = (): { rollingPushedAt?: number } => {
+    const at = pushTimes.pushedAt(repo, rolling, target);
+    return at === undefined ? {} : { rollingPushedAt: at };
+  };
   const window = Math.max(1, request.window ?? DEFAULT_WINDOW);
   const lookup = async (tag: string) => {
     const again = started.has(tag);
@@ -133,12 +145,12 @@ export async function searchAlias(request: AliasRequest): Promise<AliasOutcome> 
     }
   }
 
-  const viaBulk = await searchInBulk(request, target, funnel.ranked.length, (list) => funnelOf(list).ranked, notice, steps);
+  const viaBulk = await searchInBulk({ ...request, bulk: { ...request.bulk, pushTimes } }, target, funnel.ranked.length, (list) => funnelOf(list).ranked, notice, steps);
   if (viaBulk) {
     const method = `vendor:${viaBulk.api}`;
     if (viaBulk.tag === undefined) notFound(rolling, target, viaBulk.candidates, search(funnel, method), funnel, viaBulk.api);
     await remember(viaBulk.tag, searched);
-    return { tag: viaBulk.tag, digest: target, funnel, search: search(funnel, method, viaBulk.tag) };
+    return { tag: viaBulk.tag, digest: target, funnel, search: search(funnel, method, viaBulk.tag), ...pushed() };
   }
 
   let found = await firstMatch(funnel.ranked, lookup, target, window);
@@ -154,7 +166,7 @@ export async function searchAlias(request: AliasRequest): Promise<AliasOutcome> 
   }
   if (found === undefined) notFound(rolling, target, funnel.ranked.length, search(funnel, 'head-search'), funnel);
   await remember(found, searched);
-  return { tag: found, digest: target, funnel, search: search(funnel, 'head-search', found) };
+  return { tag: found, digest: target, funnel, search: search(funnel, 'head-search', found), ...pushed() };
 }
 
 /**

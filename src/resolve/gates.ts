@@ -24,18 +24,22 @@ export class GateError extends Error {
   }
 }
 
-/** Every configured gate's verdict on one image; the first failing one decides. */
-export function verdictsFor(gates: GateSpec, image: CandidateImage, now: number): GateVerdict[] {
+/**
+ * Every configured gate's verdict on one image; the first failing one decides. `pushedAt` is the
+ * registry's push time when a vendor listing fetched in this run gave it, else undefined and the
+ * created times decide.
+ */
+export function verdictsFor(gates: GateSpec, image: CandidateImage, now: number, pushedAt?: number): GateVerdict[] {
   const verdicts: GateVerdict[] = [];
   if (gates.platforms) verdicts.push(platformVerdict(gates.platforms, image));
-  if (gates.minReleaseAge) verdicts.push(releaseAgeVerdict(gates.minReleaseAge, gates.unknownReleaseAge, releaseTime(image, undefined, now), now));
+  if (gates.minReleaseAge) verdicts.push(releaseAgeVerdict(gates.minReleaseAge, gates.unknownReleaseAge, releaseTime(image, pushedAt, now), now));
   return verdicts;
 }
 
-async function check(repo: ImageRepository, tag: string, digest: string, gates: GateSpec, registry: GatePort, now: number): Promise<GateCheck> {
+async function check(repo: ImageRepository, tag: string, digest: string, gates: GateSpec, registry: GatePort, now: number, pushedAt?: number): Promise<GateCheck> {
   if (!registry.imageFacts) throw new Error('this registry client cannot read manifests, so gates cannot be checked');
   const image = await registry.imageFacts(repo, digest, { created: gates.minReleaseAge !== undefined });
-  const verdicts = verdictsFor(gates, image, now);
+  const verdicts = verdictsFor(gates, image, now, pushedAt);
   const failed = verdicts.find((v) => !v.pass);
   return { tag, digest, pass: failed === undefined, ...(failed ? { gate: failed.gate, reason: failed.reason } : {}) };
 }
@@ -64,16 +68,20 @@ export async function firstPassing(
   throw new GateError(message, checks);
 }
 
-/** With `aliasOf` the gates judge the rolling tag's image: what the pinned alias will run. */
+/**
+ * With `aliasOf` the gates judge the rolling tag's image: what the pinned alias will run. Its
+ * release time is the rolling tag's push time when the search's vendor listing gave one
+ * (`rollingPushedAt`), else the image's created times.
+ */
 export async function checkAliasImage(
   definition: PolicyDefinition & { gates: GateSpec },
   repo: ImageRepository,
   selected: { tag: string; digest: string },
   rolling: string,
   registry: GatePort,
-  now = Date.now(),
+  options: { now?: number; rollingPushedAt?: number } = {},
 ): Promise<GateCheck[]> {
-  const result = await check(repo, selected.tag, selected.digest, definition.gates, registry, now);
+  const result = await check(repo, selected.tag, selected.digest, definition.gates, registry, options.now ?? Date.now(), options.rollingPushedAt);
   if (!result.pass) throw new GateError(`${rolling}'s image (${selected.digest.slice(0, 19)}, tag ${selected.tag}) ${result.reason} (${result.gate})`, [result]);
   return [result];
 }

@@ -150,7 +150,10 @@ async function selectTag({ definition, policy, repo, record }: PreparedEntry, re
       record.funnel = alias.funnel;
       record.alias = alias.search;
       record.selected = { tag: alias.tag, digest: alias.digest };
-      if (gates) record.gateChecks = await checkAliasImage({ ...definition, gates }, repo, record.selected as { tag: string; digest: string }, definition.aliasOf.tag, gated);
+      if (gates) {
+        const pushed = alias.rollingPushedAt === undefined ? {} : { rollingPushedAt: alias.rollingPushedAt };
+        record.gateChecks = await checkAliasImage({ ...definition, gates }, repo, { tag: alias.tag, digest: alias.digest }, definition.aliasOf.tag, gated, pushed);
+      }
     } else {
       const { tag, funnel } = policy.choose(tags);
       record.funnel = funnel;

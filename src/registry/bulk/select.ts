@@ -4,6 +4,7 @@ import { dockerHubTagSource } from './docker-hub.js';
 import { googleTagSource } from './google.js';
 import { harborTagSource, isHarbor } from './harbor.js';
 import { quayTagSource } from './quay.js';
+import type { PushTimeSink } from './push-times.js';
 import type { BulkTagSource, JsonGetter } from './types.js';
 
 export type BulkVendor = 'google' | 'docker-hub' | 'quay' | 'acr' | 'harbor';
@@ -18,18 +19,19 @@ export function vendorOfRegistry(registry: string): BulkVendor | undefined {
   return undefined;
 }
 
-function bulkTagSource(vendor: BulkVendor, http: JsonGetter): BulkTagSource {
+function bulkTagSource(vendor: BulkVendor, http: JsonGetter, pushTimes: PushTimeSink | undefined): BulkTagSource {
+  const options = pushTimes ? { pushTimes } : {};
   switch (vendor) {
     case 'google':
-      return googleTagSource(http);
+      return googleTagSource(http, options);
     case 'docker-hub':
-      return dockerHubTagSource(http);
+      return dockerHubTagSource(http, options);
     case 'quay':
-      return quayTagSource(http);
+      return quayTagSource(http, options);
     case 'acr':
-      return acrTagSource(http);
+      return acrTagSource(http, options);
     case 'harbor':
-      return harborTagSource(http);
+      return harborTagSource(http, options);
   }
 }
 
@@ -38,6 +40,8 @@ export interface BulkSelectionOptions {
   harborHosts?: readonly string[];
   /** Whether an unknown host may be asked if it is Harbor (one request). */
   probe?: boolean;
+  /** Where the source records the push times its listing gives (tag → digest and time). */
+  pushTimes?: PushTimeSink;
 }
 
 /** Per client (one run), so a probe's answer never outlives the credentials it was asked with. */
@@ -53,12 +57,12 @@ export async function bulkTagSourceFor(
   options: BulkSelectionOptions = {},
 ): Promise<BulkTagSource | undefined> {
   const vendor = vendorOfRegistry(repo.registry);
-  if (vendor) return bulkTagSource(vendor, http);
-  if (options.harborHosts?.includes(repo.registry)) return harborTagSource(http);
+  if (vendor) return bulkTagSource(vendor, http, options.pushTimes);
+  if (options.harborHosts?.includes(repo.registry)) return bulkTagSource('harbor', http, options.pushTimes);
   if (!options.probe) return undefined;
   let probes = harborProbes.get(http);
   if (!probes) harborProbes.set(http, (probes = new Map()));
   let probe = probes.get(repo.registry);
   if (!probe) probes.set(repo.registry, (probe = isHarbor(http, repo)));
-  return (await probe) ? harborTagSource(http) : undefined;
+  return (await probe) ? bulkTagSource('harbor', http, options.pushTimes) : undefined;
 }

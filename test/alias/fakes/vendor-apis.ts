@@ -4,6 +4,12 @@
  * from the test machines, so their answers are reproduced in the shapes their public documentation
  * records, with their pagination. Only the adapters' parsing and paging are tested against this;
  * registry behaviour is always tested against the real registry.
+ *
+ * Push times, in each vendor's documented field and format (sources at each adapter's parser):
+ * Docker Hub `tag_last_pushed` (RFC 3339, microseconds), Quay `start_ts` (epoch seconds) beside
+ * `last_modified` (RFC 2822), Google `timeUploadedMs` (epoch ms as a string, per digest: its first
+ * push), ACR `createdTime` / `lastUpdateTime` (RFC 3339, seven fractional digits), Harbor
+ * `push_time` on the artifact (its first push) and on each tag.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,7 +19,12 @@ export interface FakeVendorRepository {
   repository: string;
   /** tag → top-level digest. */
   tags: ReadonlyMap<string, string>;
+  /** tag → when it was pushed (epoch ms); a tag not named here was pushed at {@link DEFAULT_PUSHED_AT}. */
+  pushedAt?: ReadonlyMap<string, number>;
 }
+
+/** 2023-11-14T22:13:20Z, as the fake's listings said before they carried chosen times. */
+export const DEFAULT_PUSHED_AT = 1_700_000_000_000;
 
 export interface FakeVendorServer {
   /** `127.0.0.1:PORT`: what goes into `ImageRepository.apiHost`. */
@@ -40,6 +51,11 @@ export async function startFakeVendorApis(repo: FakeVendorRepository, options: {
     res.end(JSON.stringify(body));
   };
   const page = (from: number) => tags.slice(from, from + pageSize);
+  const pushed = (tag: string): number => repo.pushedAt?.get(tag) ?? DEFAULT_PUSHED_AT;
+  // A digest's own time (Google, Harbor's artifact): the first push of any tag on it.
+  const digestPushed = (digest: string): number => Math.min(...tags.filter(([, d]) => d === digest).map(([t]) => pushed(t)));
+  const iso = (ms: number, fraction: number): string => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, (_, milli: string) => `.${milli.padEnd(fraction, '0')}Z`);
+  const rfc2822 = (ms: number): string => new Date(ms).toUTCString().replace('GMT', '-0000');
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', `http://${host}`);
@@ -51,7 +67,7 @@ export async function startFakeVendorApis(repo: FakeVendorRepository, options: {
     if (url.pathname === `/v2/${repo.repository}/tags/list`) {
       const manifest: Record<string, { tag: string[]; imageSizeBytes: string; mediaType: string; timeCreatedMs: string; timeUploadedMs: string }> = {};
       for (const [tag, digest] of page(offset)) {
-        manifest[digest] ??= { tag: [], imageSizeBytes: '1024', mediaType: 'application/vnd.oci.image.index.v1+json', timeCreatedMs: '0', timeUploadedMs: '1700000000000' };
+        manifest[digest] ??= { tag: [], imageSizeBytes: '1024', mediaType: 'application/vnd.oci.image.index.v1+json', timeCreatedMs: '0', timeUploadedMs: String(digestPushed(digest)) };
         manifest[digest]!.tag.push(tag);
       }
       const next: Record<string, string> = offset + pageSize < tags.length ? { link: `</v2/${repo.repository}/tags/list?offset=${offset + pageSize}>; rel="next"` } : {};
@@ -65,7 +81,16 @@ export async function startFakeVendorApis(repo: FakeVendorRepository, options: {
         count: tags.length,
         next: from + pageSize < tags.length ? `http://${host}${url.pathname}?page_size=100&page=${pageNumber + 1}` : null,
         previous: null,
-        results: page(from).map(([name, digest]) => ({ name, digest, tag_status: 'active', content_type: 'image', images: [] })),
+        results: page(from).map(([name, digest]) => ({
+          name,
+          digest,
+          last_updated: iso(pushed(name), 6),
+          tag_last_pushed: iso(pushed(name), 6),
+          tag_last_pulled: iso(pushed(name), 6),
+          tag_status: 'active',
+          content_type: 'image',
+          images: [],
+        })),
       });
     }
     // Quay: `tags` and `has_additional`, pages counted from 1.
@@ -73,7 +98,14 @@ export async function startFakeVendorApis(repo: FakeVendorRepository, options: {
       const pageNumber = Number(url.searchParams.get('page') ?? '1');
       const from = (pageNumber - 1) * pageSize;
       return send(res, 200, {
-        tags: page(from).map(([name, digest]) => ({ name, manifest_digest: digest, reversion: false, is_manifest_list: false })),
+        tags: page(from).map(([name, digest]) => ({
+          name,
+          manifest_digest: digest,
+          reversion: false,
+          is_manifest_list: false,
+          start_ts: Math.floor(pushed(name) / 1000),
+          last_modified: rfc2822(pushed(name)),
+        })),
         page: pageNumber,
         has_additional: from + pageSize < tags.length,
       });
@@ -85,7 +117,13 @@ export async function startFakeVendorApis(repo: FakeVendorRepository, options: {
       if (harbor[1] !== harborName) return send(res, 404, { errors: [{ code: 'NOT_FOUND', message: 'repository not found' }] });
       const named = tags.filter(([, digest]) => digest === harbor[2]);
       if (named.length === 0) return send(res, 404, { errors: [{ code: 'NOT_FOUND', message: 'artifact not found' }] });
-      return send(res, 200, { digest: harbor[2], type: 'IMAGE', tags: named.map(([name]) => ({ name, immutable: false })) });
+      return send(res, 200, {
+        digest: harbor[2],
+        type: 'IMAGE',
+        push_time: iso(digestPushed(harbor[2]!), 3),
+        pull_time: '0001-01-01T00:00:00.000Z',
+        tags: named.map(([name]) => ({ name, immutable: false, push_time: iso(pushed(name), 3), pull_time: '0001-01-01T00:00:00.000Z' })),
+      });
     }
     if (url.pathname === '/api/v2.0/systeminfo') return send(res, 200, { auth_mode: 'db_auth', self_registration: false });
     // ACR: `_tags` filtered by `digest`, `Link` for more.
@@ -97,7 +135,16 @@ export async function startFakeVendorApis(repo: FakeVendorRepository, options: {
         offset + pageSize < matching.length
           ? { link: `</acr/v1/${repo.repository}/_tags?digest=${encodeURIComponent(wanted ?? '')}&offset=${offset + pageSize}>; rel="next"` }
           : {};
-      return send(res, 200, { registry: host, imageName: repo.repository, tags: slice.map(([name, digest]) => ({ name, digest, signed: false })) }, next);
+      return send(
+        res,
+        200,
+        {
+          registry: host,
+          imageName: repo.repository,
+          tags: slice.map(([name, digest]) => ({ name, digest, createdTime: iso(pushed(name), 7), lastUpdateTime: iso(pushed(name), 7), signed: false })),
+        },
+        next,
+      );
     }
     send(res, 404, { errors: [{ code: 'NOT_FOUND', message: `fake: no route for ${url.pathname}` }] });
   };
