@@ -12,6 +12,7 @@
  * tag) digest fetched once, however many markers ask; concurrent callers share the request.
  */
 import type { Dispatcher } from 'undici';
+import { fetchBlob, fetchManifest } from './client/artifacts.js';
 import { credentialRules } from './client/credentials.js';
 import { fetchImageFacts, withConfigCreated } from './client/image-facts.js';
 import { httpsProbe } from './client/https-probe.js';
@@ -164,6 +165,11 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       const facts = await fetchImageFacts(requests, repo, digest);
       return needs?.created ? withConfigCreated(facts, (image) => fetchImageFacts(requests, repo, image)) : facts;
     },
+    fetchManifest: (repo, reference) => fetchManifest(requests, repo, reference),
+    fetchBlob: (repo, digest) => fetchBlob(requests, repo, digest),
+    // Without a persistent cache there is nothing to remember across runs.
+    recallVerification: () => Promise.resolve(undefined),
+    keepVerification: () => Promise.resolve(),
     notices,
     requestCount: () => counter.count,
     usage(repo) {

@@ -110,6 +110,11 @@ export function withMirrors(inner: RegistryClient, options: MirrorOptions): Regi
     lookupDigest: (repo, tag, opts) => viaMirrors(repo, (target) => inner.lookupDigest(target, tag, opts)),
     imageFacts: (repo, digest, needs) => viaMirrors(repo, (target) => inner.imageFacts(target, digest, needs), true),
     getJson: (repo, path, opts) => inner.getJson(repo, path, opts),
+    // Signatures are read where the tag is: a mirror may not carry `.sig` tags or referrers.
+    fetchManifest: (repo, reference) => inner.fetchManifest(repo, reference),
+    fetchBlob: (repo, digest) => viaMirrors(repo, (target) => inner.fetchBlob(target, digest), true),
+    recallVerification: (key) => inner.recallVerification(key),
+    keepVerification: (key, record) => inner.keepVerification(key, record),
     notices: () => inner.notices(),
     requestCount: () => inner.requestCount(),
     usage(repo) {

@@ -87,6 +87,10 @@ export function createRunRegistry(
     lookupDigest: (repo, tag, opts) => guard(repo, () => cached.lookupDigest(repo, tag, opts)),
     getJson: (repo, path, opts) => guard(repo, () => cached.getJson(repo, path, opts)),
     imageFacts: (repo, digest, needs) => guard(repo, () => cached.imageFacts(repo, digest, needs)),
+    fetchManifest: (repo, reference) => guard(repo, () => cached.fetchManifest(repo, reference)),
+    fetchBlob: (repo, digest) => guard(repo, () => cached.fetchBlob(repo, digest)),
+    recallVerification: (key) => cached.recallVerification(key),
+    keepVerification: (key, record) => cached.keepVerification(key, record),
     // Secrets not among the inputs, then rate limits running low.
     notices: () => [...access.notices, ...cached.notices()],
     requestCount: () => cached.requestCount(),
