@@ -102,7 +102,7 @@ ${verify ? `    verify:\n${verify.replace(/\n$/, '').split('\n').map((l) => `   
     await signTag(repo, older, alice);
     const layer = signPayload(alice, simpleSigningPayload(`${fx.registry.host}/${repo}`, latest.digest));
     const bytes = Buffer.from(layer.signature, 'base64');
-    bytes[bytes.length - 1] ^= 0x01;
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0x01;
     await pushSigTag(fx.registry, repo, latest.digest, [{ ...layer, signature: bytes.toString('base64') }]);
     const r = await run(repo, `publicKeys: [${await keyFile('alice.pub', alice)}]`);
     expect(r.code, r.stderr + r.stdout).toBe(0);
