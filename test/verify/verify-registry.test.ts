@@ -37,17 +37,14 @@ spec:
     return path;
   };
 
-  const run = (repo: string, verify: string, options: { extra?: string[]; env?: NodeJS.ProcessEnv; args?: string[]; shared?: string } = {}) => {
+  const run = (repo: string, verify: string, options: { extra?: string[]; env?: NodeJS.ProcessEnv; args?: string[]; shared?: string; policy?: string } = {}) => {
     const config = `apiVersion: fn.apply-image-policies.dev/v1alpha1
 kind: ApplyImagePolicies
 spec:
 ${options.shared ?? ''}  policies:
   - name: web
     image: ${fx.proxy.host}/${repo}
-    policy:
-      semver:
-        range: ">=1.0.0"
-${verify ? `    verify:\n${verify.replace(/\n$/, '').split('\n').map((l) => `      ${l}`).join('\n')}\n` : ''}`;
+${options.policy ?? '    policy:\n      semver:\n        range: ">=1.0.0"\n'}${verify ? `    verify:\n${verify.replace(/\n$/, '').split('\n').map((l) => `      ${l}`).join('\n')}\n` : ''}`;
     return runFn(resourceList([deployment(`${fx.proxy.host}/${repo}:0.1.0`), ...(options.extra ?? [])], config), {
       env: options.env ?? isolatedEnv(`${fx.tempDir}/run-${runs++}`),
       ...(options.args ? { args: options.args } : {}),
@@ -232,6 +229,20 @@ data:
     const second = await run(repo, verify, { env, shared: '  cache: {offline: true}\n' });
     expect(second.code, second.stderr + second.stdout).toBe(0);
     expect(second.stdout).toContain(pinned(repo, '1.3.0', latest));
+  });
+
+  it('with aliasOf the rolling tag\'s image must be signed', async () => {
+    const repo = 'sig/alias';
+    const image = await pushImage(fx.registry, repo, { tags: ['latest', 'sha-1234567'] });
+    const policy = "    filterTags:\n      pattern: '^sha-[0-9a-f]{7}$'\n    aliasOf:\n      tag: latest\n";
+    const verify = `publicKeys: [${await keyFile('alice.pub', alice)}]`;
+    const unsigned = await run(repo, verify, { policy });
+    expect(unsigned.code).toBe(1);
+    expect(errorsOf(unsigned.stdout)).toContain(`latest's image (${image.digest.slice(0, 19)}, tag sha-1234567) unsigned (verify; needs a signature by key`);
+    await signTag(repo, image, alice);
+    const signed = await run(repo, verify, { policy });
+    expect(signed.code, signed.stderr + signed.stdout).toBe(0);
+    expect(signed.stdout).toContain(pinned(repo, 'sha-1234567', image));
   });
 
   it('configuration problems are named before any registry call', async () => {
