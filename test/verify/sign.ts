@@ -5,7 +5,7 @@
  * referrers listed by the `sha256-<hex>` fallback tag (distribution 2.8 has no referrers API).
  */
 import { spawnSync } from 'node:child_process';
-import { createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -150,4 +150,59 @@ export function keylessSigner(): KeylessSigner {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+export interface TestLog {
+  /** The log's entry for a trusted root's `tlogs`. */
+  trustedRootEntry: unknown;
+  /** `bundle` with a DSSE entry in this log: an inclusion promise (SET) and a one-entry inclusion proof, signed by the log's key. */
+  enter(bundle: Buffer, certificatePem: string): Buffer;
+}
+
+/** A transparency log standing in for Rekor: its key signs inclusion promises and checkpoints, no network. */
+export function testLog(): TestLog {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  const logId = createHash('sha256').update(spki).digest();
+  return {
+    trustedRootEntry: {
+      baseUrl: 'https://rekor.test',
+      hashAlgorithm: 'SHA2_256',
+      publicKey: { rawBytes: spki.toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start: new Date(Date.now() - 86_400_000).toISOString() } },
+      logId: { keyId: logId.toString('base64') },
+    },
+    enter(bundle, certificatePem) {
+      const parsed = JSON.parse(bundle.toString('utf8')) as { verificationMaterial: { tlogEntries: unknown[] }; dsseEnvelope: { payload: string; signatures: { sig: string }[] } };
+      const payload = Buffer.from(parsed.dsseEnvelope.payload, 'base64');
+      const body = Buffer.from(
+        JSON.stringify({
+          apiVersion: '0.0.1',
+          kind: 'dsse',
+          spec: {
+            payloadHash: { algorithm: 'sha256', value: createHash('sha256').update(payload).digest('hex') },
+            signatures: [{ signature: parsed.dsseEnvelope.signatures[0]!.sig, verifier: Buffer.from(certificatePem).toString('base64') }],
+          },
+        }),
+      );
+      // Within the certificate's validity (openssl starts it now); the chain is checked at this time.
+      const integratedTime = Math.floor(Date.now() / 1000) + 2;
+      const promise = JSON.stringify({ body: body.toString('base64'), integratedTime, logID: logId.toString('hex'), logIndex: 0 });
+      // A log of one entry: its root is the entry's leaf hash (RFC 6962), and the proof has no hashes.
+      const root = createHash('sha256').update(Buffer.concat([Buffer.from([0]), body])).digest();
+      const note = `rekor.test - test\n1\n${root.toString('base64')}\n`;
+      const noteSignature = Buffer.concat([logId.subarray(0, 4), sign('sha256', Buffer.from(note), privateKey)]);
+      parsed.verificationMaterial.tlogEntries = [
+        {
+          logIndex: '0',
+          logId: { keyId: logId.toString('base64') },
+          kindVersion: { kind: 'dsse', version: '0.0.1' },
+          integratedTime: String(integratedTime),
+          inclusionPromise: { signedEntryTimestamp: sign('sha256', Buffer.from(promise), privateKey).toString('base64') },
+          inclusionProof: { logIndex: '0', rootHash: root.toString('base64'), treeSize: '1', hashes: [], checkpoint: { envelope: `${note}\n\u2014 rekor.test ${noteSignature.toString('base64')}\n` } },
+          canonicalizedBody: body.toString('base64'),
+        },
+      ];
+      return Buffer.from(JSON.stringify(parsed));
+    },
+  };
 }
