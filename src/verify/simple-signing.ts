@@ -34,8 +34,7 @@ export function checkSimpleSigning(layer: SimpleSigningLayer, keys: readonly Ver
   const signature = Buffer.from(layer.signature, 'base64');
   const key = keys.find((k) => signatureVerifies(k, layer.payload, signature));
   if (!key) {
-    const why = layer.certificate !== undefined ? 'a keyless signature in the tag format, which is not verified (use Sigstore bundles)' : 'no given key verifies it';
-    return { kind: 'unverified', source, why };
+    return { kind: 'unverified', source, why: 'no given key verifies it' };
   }
   // Only a verified payload is believed about what it signs.
   const signed = signedDigest(layer.payload);

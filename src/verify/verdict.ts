@@ -9,6 +9,7 @@ import type { FoundSignatures } from '../registry/signatures.js';
 import type { Attempt } from './attempt.js';
 import { checkBundle } from './bundle.js';
 import { checkSimpleSigning } from './simple-signing.js';
+import { checkKeylessLayer } from './tag-keyless.js';
 import type { VerifySpec } from './spec.js';
 
 export interface SignatureVerdict {
@@ -21,7 +22,14 @@ export interface SignatureVerdict {
 }
 
 export async function verifySignatures(found: FoundSignatures, spec: VerifySpec, digest: string): Promise<SignatureVerdict> {
-  const attempts: Attempt[] = found.layers.map((layer, index) => checkSimpleSigning(layer, spec.keys, digest, `cosign tag ${found.tag} layer ${index}`));
+  const attempts: Attempt[] = [];
+  for (const [index, layer] of found.layers.entries()) {
+    const source = `cosign tag ${found.tag} layer ${index}`;
+    const keyed = checkSimpleSigning(layer, spec.keys, digest, source);
+    // A keyless layer (a certificate annotation) no given key verifies: check it against the identities.
+    const keyless = keyed.kind === 'unverified' && layer.certificate !== undefined && spec.identities.length > 0;
+    attempts.push(keyless ? await checkKeylessLayer(layer, spec, digest, source) : keyed);
+  }
   for (const bundle of found.bundles) attempts.push(await checkBundle(bundle.bytes, spec, digest, `bundle ${bundle.referrer} (${found.referrersFrom})`));
   const ok = attempts.find((a) => a.kind === 'verified');
   if (ok) return { pass: true, reason: `is signed (${ok.by}, ${ok.source})`, by: ok.by, source: ok.source, attempts };

@@ -37,6 +37,8 @@ export function simpleSigningPayload(repo: string, digest: string): Buffer {
 export interface SignatureLayer {
   payload: Buffer;
   signature: string;
+  /** More layer annotations: keyless cosign's certificate, chain and Rekor bundle. */
+  annotations?: Record<string, string>;
 }
 
 export function signPayload(key: TestKey, payload: Buffer): SignatureLayer {
@@ -49,7 +51,7 @@ export async function pushSigTag(target: RegistryTarget, repo: string, digest: s
   const described = [];
   for (const layer of layers) {
     const blob = await pushBlob(target, repo, layer.payload);
-    described.push({ mediaType: SIMPLE_SIGNING, digest: blob, size: layer.payload.length, annotations: { 'dev.cosignproject.cosign/signature': layer.signature } });
+    described.push({ mediaType: SIMPLE_SIGNING, digest: blob, size: layer.payload.length, annotations: { 'dev.cosignproject.cosign/signature': layer.signature, ...layer.annotations } });
   }
   const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { ...EMPTY, mediaType: 'application/vnd.oci.image.config.v1+json' }, layers: described }));
   await putManifest(target, repo, `${digest.replace(':', '-')}.sig`, manifest, OCI_MANIFEST);
@@ -155,6 +157,8 @@ export function keylessSigner(): KeylessSigner {
 export interface TestLog {
   /** The log's entry for a trusted root's `tlogs`. */
   trustedRootEntry: unknown;
+  /** cosign's `dev.sigstore.cosign/bundle` annotation: a hashedrekord entry of this log for a tag-format signature. */
+  rekorAnnotation(payload: Buffer, signature: string, certificatePem: string): string;
   /** `bundle` with a DSSE entry in this log: an inclusion promise (SET) and a one-entry inclusion proof, signed by the log's key. */
   enter(bundle: Buffer, certificatePem: string): Buffer;
 }
@@ -170,6 +174,18 @@ export function testLog(): TestLog {
       hashAlgorithm: 'SHA2_256',
       publicKey: { rawBytes: spki.toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start: new Date(Date.now() - 86_400_000).toISOString() } },
       logId: { keyId: logId.toString('base64') },
+    },
+    rekorAnnotation(payload, signature, certificatePem) {
+      const body = Buffer.from(
+        JSON.stringify({
+          apiVersion: '0.0.1',
+          kind: 'hashedrekord',
+          spec: { data: { hash: { algorithm: 'sha256', value: createHash('sha256').update(payload).digest('hex') } }, signature: { content: signature, publicKey: { content: Buffer.from(certificatePem).toString('base64') } } },
+        }),
+      );
+      const integratedTime = Math.floor(Date.now() / 1000) + 2;
+      const entry = { body: body.toString('base64'), integratedTime, logID: logId.toString('hex'), logIndex: 3 };
+      return JSON.stringify({ SignedEntryTimestamp: sign('sha256', Buffer.from(JSON.stringify(entry)), privateKey).toString('base64'), Payload: entry });
     },
     enter(bundle, certificatePem) {
       const parsed = JSON.parse(bundle.toString('utf8')) as { verificationMaterial: { tlogEntries: unknown[] }; dsseEnvelope: { payload: string; signatures: { sig: string }[] } };

@@ -2,6 +2,7 @@
 // attached as referrers (through the sha256-<hex> fallback tag: distribution 2.8 has no
 // referrers API and answers it 404), made with node:crypto keys and a local CA standing in for
 // Fulcio. Only a signature that verifies for the candidate's own digest lets it be pinned.
+import { sign } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { isolatedEnv, resourceList, runFn } from '../e2e/run-fn.js';
@@ -205,6 +206,22 @@ data:
       expect(r.code).toBe(1);
       expect(r.stdout).toContain(unchanged(repo));
       expect(errorsOf(r.stdout)).toContain('1.3.0 identity does not match (issuer https://accounts.example.com, subject release@example.com) (verify; 1 candidate checked; needs a signature by identity issuer ~ ^https://token');
+    });
+
+    it('cosign tag format: a keyless layer (certificate annotation) for a matching identity passes', async () => {
+      const repo = 'sig/keyless-tag';
+      const older = await push(repo, '1.2.0');
+      const latest = await push(repo, '1.3.0');
+      const tagLayer = (image: PushedImage, who: typeof identity) => {
+        const { certificatePem, privateKey } = ca.issue(who);
+        const payload = simpleSigningPayload(`${fx.registry.host}/${repo}`, image.digest);
+        return { payload, signature: sign('sha256', payload, privateKey).toString('base64'), annotations: { 'dev.sigstore.cosign/certificate': certificatePem } };
+      };
+      await pushSigTag(fx.registry, repo, older.digest, [tagLayer(older, identity)]);
+      await pushSigTag(fx.registry, repo, latest.digest, [tagLayer(latest, { ...identity, subject: 'intruder@example.com' })]);
+      const r = await run(repo, await verify('^https://token\\.actions\\.githubusercontent\\.com$', '^release@example\\.com$'));
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      expect(r.stdout).toContain(pinned(repo, '1.2.0', older));
     });
 
     it('a certificate from another CA never counts', async () => {
