@@ -81,3 +81,22 @@ describe('finding signatures', () => {
     expect((await verifySignatures(layers([forged]), spec, DIGEST)).reason).toBe('no signature verifies with the given keys');
   });
 });
+
+describe('signature lookups and the request budget', () => {
+  it('every manifest and blob fetched for signatures counts against spec.requestBudget', async () => {
+    const { withRequestBudget, RequestBudgetError } = await import('../../src/resolve/budget.js');
+    let sent = 0;
+    const inner = {
+      listTags: async () => [],
+      resolveDigest: async () => DIGEST,
+      fetchManifest: async () => (sent++, undefined),
+      fetchBlob: async () => (sent++, Buffer.alloc(0)),
+      requestCount: () => sent,
+    };
+    const metered = withRequestBudget(inner, 2);
+    await metered.fetchManifest!(repo, 'a.sig');
+    await metered.fetchBlob!(repo, DIGEST);
+    await expect(metered.fetchManifest!(repo, 'b.sig')).rejects.toBeInstanceOf(RequestBudgetError);
+    await expect(metered.fetchBlob!(repo, DIGEST)).rejects.toBeInstanceOf(RequestBudgetError);
+  });
+});
