@@ -2,7 +2,7 @@
  * The layering the README promises, checked on every `npm test`: each folder of src/ imports
  * only from itself and from folders earlier in this list, and nothing imports in a circle.
  */
-const LAYERS = ['diagnostics', 'validation', 'policy', 'markers', 'registry', 'config', 'resolve', 'setup', 'pipeline', 'explain', 'krm', 'cli'];
+const LAYERS = ['diagnostics', 'validation', 'policy', 'markers', 'registry', 'verify', 'config', 'resolve', 'setup', 'pipeline', 'explain', 'krm', 'cli'];
 
 const upward = LAYERS.map((layer, index) => {
   const above = LAYERS.slice(index + 1);

@@ -5,6 +5,15 @@ import { parseGoDuration } from './duration.js';
 
 export type DigestReflectionPolicy = 'Always' | 'IfNotPresent' | 'Never';
 
+/** Flux OCIRepository `spec.verify`'s shape, with `trustedRoot` for keyless checks offline. */
+export interface VerifySettings {
+  provider?: 'cosign';
+  publicKeys?: string[];
+  secretRef?: { name: string };
+  matchOIDCIdentity?: { issuer: string; subject: string }[];
+  trustedRoot?: string;
+}
+
 export interface InlinePolicy {
   name: string;
   namespace?: string;
@@ -19,6 +28,7 @@ export interface InlinePolicy {
   platforms?: string[];
   minReleaseAge?: string;
   unknownReleaseAge?: 'allow' | 'deny';
+  verify?: VerifySettings;
 }
 
 export interface ImageRule {
@@ -61,6 +71,7 @@ export interface FunctionConfig {
   platforms?: string[];
   minReleaseAge?: string;
   unknownReleaseAge?: 'allow' | 'deny';
+  verify?: VerifySettings;
 }
 
 export class ConfigError extends Error {
@@ -126,6 +137,7 @@ export function loadFunctionConfig(raw: unknown, source = 'functionConfig'): Fun
     ...(spec.platforms !== undefined ? { platforms: spec.platforms } : {}),
     ...(spec.minReleaseAge !== undefined ? { minReleaseAge: spec.minReleaseAge } : {}),
     ...(spec.unknownReleaseAge !== undefined ? { unknownReleaseAge: spec.unknownReleaseAge } : {}),
+    ...(spec.verify !== undefined ? { verify: spec.verify } : {}),
   };
 }
 

@@ -5,6 +5,8 @@ import type { SelectionSpec } from '../policy/select.js';
 import { parsePlatform, type GateSpec, type Platform } from '../policy/gates.js';
 import { parseGoDuration } from './duration.js';
 import type { DigestReflectionPolicy, FunctionConfig, InlinePolicy } from './function-config.js';
+import type { VerifySpec } from '../verify/spec.js';
+import { verifySpecOf } from './verify-settings.js';
 
 /** Where a definition came from, so every error can point at it. */
 export interface Origin {
@@ -36,6 +38,8 @@ export interface PolicyDefinition {
   aliasOf?: { tag: string };
   /** Checks a candidate must pass before it is pinned; absent when none is configured. */
   gates?: GateSpec;
+  /** Signatures a candidate must carry before it is pinned (the `verify` gate); absent when not asked. */
+  verify?: VerifySpec;
   access: RepositoryAccess;
   origin: Origin;
 }
@@ -168,6 +172,13 @@ export function collectPolicies(objects: readonly SourceObject[], config: Functi
       selectionProblems.forEach((problem) => fail(origin, problem));
       continue;
     }
+    let verify: VerifySpec | undefined;
+    try {
+      verify = config.verify ? verifySpecOf(config.verify, namespace, objects) : undefined;
+    } catch (error) {
+      fail(origin, `functionConfig spec.${(error as Error).message}`);
+      continue;
+    }
     define({
       namespace,
       name,
@@ -180,6 +191,7 @@ export function collectPolicies(objects: readonly SourceObject[], config: Functi
       digestReflectionPolicy: asDigestPolicy(spec.digestReflectionPolicy) ?? config.digestReflectionPolicy,
       tagListMaxAgeMs: repository.tagListMaxAgeMs,
       ...optional('gates', gatesOf({}, config)),
+      ...optional('verify', verify),
       access: repository.access,
       origin,
     });
@@ -201,6 +213,14 @@ export function collectPolicies(objects: readonly SourceObject[], config: Functi
     let maxAge = resolved.tagListMaxAgeMs;
     if (inline.interval !== undefined) maxAge = parseGoDuration(inline.interval);
     const exclusionList = inline.exclusionList ?? resolved.exclusionList;
+    let verify: VerifySpec | undefined;
+    const settings = inline.verify ?? config.verify;
+    try {
+      verify = settings ? verifySpecOf(settings, namespace, objects) : undefined;
+    } catch (error) {
+      fail(origin, inline.verify ? (error as Error).message : `functionConfig spec.${(error as Error).message}`);
+      return;
+    }
     define({
       namespace,
       name: inline.name,
@@ -214,6 +234,7 @@ export function collectPolicies(objects: readonly SourceObject[], config: Functi
       tagListMaxAgeMs: maxAge,
       ...(inline.aliasOf ? { aliasOf: inline.aliasOf } : {}),
       ...optional('gates', gatesOf(inline, config)),
+      ...optional('verify', verify),
       access: resolved.access,
       origin,
     });

@@ -51,6 +51,38 @@ const gateProperties = {
     enum: ['allow', 'deny'],
     description: 'Whether an image with no known release time passes minReleaseAge (default deny).',
   },
+  verify: {
+    type: 'object',
+    additionalProperties: false,
+    description:
+      "Pin only images with a signature that verifies for their own digest, as Flux's OCIRepository spec.verify: cosign's .sig tag or a Sigstore bundle referrer, with publicKeys, the *.pub keys of secretRef, or keyless with matchOIDCIdentity and trustedRoot.",
+    properties: {
+      provider: { enum: ['cosign'], description: 'Only cosign signatures are checked (the default).' },
+      publicKeys: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 }, description: 'PEM public key files (cosign.pub); a signature by any of them passes.' },
+      secretRef: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
+        properties: { name: { type: 'string', minLength: 1 } },
+        description: "A Secret among the inputs, in the policy's namespace, whose *.pub data entries are PEM public keys.",
+      },
+      matchOIDCIdentity: {
+        type: 'array',
+        minItems: 1,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['issuer', 'subject'],
+          properties: {
+            issuer: { type: 'string', minLength: 1, description: "RE2 regex the certificate's OIDC issuer must match." },
+            subject: { type: 'string', minLength: 1, description: "RE2 regex the certificate's subject (SAN) must match." },
+          },
+        },
+        description: 'Keyless: a certificate whose issuer and subject match one entry passes (needs trustedRoot).',
+      },
+      trustedRoot: { type: 'string', minLength: 1, description: 'A Sigstore trusted root JSON file (trusted_root.json): the CAs, transparency and CT logs keyless signatures are checked against.' },
+    },
+  },
 } as const;
 
 const inlinePolicy = {

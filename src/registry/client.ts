@@ -12,6 +12,7 @@
  * tag) digest fetched once, however many markers ask; concurrent callers share the request.
  */
 import type { Dispatcher } from 'undici';
+import { fetchBlob, fetchManifest } from './client/artifacts.js';
 import { credentialRules } from './client/credentials.js';
 import { fetchImageFacts, withConfigCreated } from './client/image-facts.js';
 import { httpsProbe } from './client/https-probe.js';
@@ -167,6 +168,11 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     // Nothing outlives a run without a cache.
     recallAlias: async () => undefined,
     rememberAlias: async () => {},
+    fetchManifest: (repo, reference) => fetchManifest(requests, repo, reference),
+    fetchBlob: (repo, digest) => fetchBlob(requests, repo, digest),
+    // Without a persistent cache there is nothing to remember across runs.
+    recallVerification: () => Promise.resolve(undefined),
+    keepVerification: () => Promise.resolve(),
     notices,
     requestCount: () => counter.count,
     usage(repo) {

@@ -1,5 +1,5 @@
 /** The registry layer's public surface, so callers need not know the file layout. */
-export type { Credential, DigestHints, DigestSource, RepositoryUsage, DigestLookup, ImageRepository, JsonGetOptions, JsonResponse, Keychain, RegistryClient, RegistryNotice, TagListHints } from './types.js';
+export type { Credential, DigestHints, DigestSource, FetchedManifest, RepositoryUsage, DigestLookup, VerificationRecord, ImageRepository, JsonGetOptions, JsonResponse, Keychain, RegistryClient, RegistryNotice, TagListHints } from './types.js';
 export { createRegistryClient, MANIFEST_MEDIA_TYPES, MAX_BYTES, type RegistryClientOptions } from './client.js';
 export { OfflineCacheMissError, withCache, type CachingOptions } from './cache/caching-client.js';
 export { defaultCacheDir, fileCacheStore, type CacheStore } from './cache/store.js';

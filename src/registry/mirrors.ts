@@ -112,6 +112,11 @@ export function withMirrors(inner: RegistryClient, options: MirrorOptions): Regi
     getJson: (repo, path, opts) => inner.getJson(repo, path, opts),
     recallAlias: (repo, rolling) => inner.recallAlias(repo, rolling),
     rememberAlias: (repo, rolling, memory) => inner.rememberAlias(repo, rolling, memory),
+    // Signatures are read where the tag is: a mirror may not carry `.sig` tags or referrers.
+    fetchManifest: (repo, reference) => inner.fetchManifest(repo, reference),
+    fetchBlob: (repo, digest) => viaMirrors(repo, (target) => inner.fetchBlob(target, digest), true),
+    recallVerification: (key) => inner.recallVerification(key),
+    keepVerification: (key, record) => inner.keepVerification(key, record),
     notices: () => inner.notices(),
     requestCount: () => inner.requestCount(),
     usage(repo) {

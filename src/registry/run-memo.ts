@@ -28,6 +28,11 @@ export function memoizeDigests(client: RegistryClient): RegistryClient {
     },
     recallAlias: (repo, rolling) => client.recallAlias(repo, rolling),
     rememberAlias: (repo, rolling, memory) => client.rememberAlias(repo, rolling, memory),
+    // Signature lookups are memoised where they are verified (one verification per digest and key).
+    fetchManifest: (repo, reference) => client.fetchManifest(repo, reference),
+    fetchBlob: (repo, digest) => client.fetchBlob(repo, digest),
+    recallVerification: (key) => client.recallVerification(key),
+    keepVerification: (key, record) => client.keepVerification(key, record),
     notices: () => client.notices(),
     requestCount: () => client.requestCount(),
     usage: (repo) => client.usage(repo),

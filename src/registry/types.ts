@@ -93,6 +93,25 @@ export interface AliasMemory {
   listed: string[];
 }
 
+/** A manifest read as bytes: by digest (checked against it) or by tag (checked against the registry's word). */
+export interface FetchedManifest {
+  digest: string;
+  /** The Content-Type the registry answered with, if any. */
+  mediaType?: string;
+  bytes: Buffer;
+}
+
+/**
+ * A signature that verified for a digest, kept by the persistent cache under (digest, key or
+ * identity fingerprint): a digest's bytes and a verified signature over them do not change.
+ */
+export interface VerificationRecord {
+  /** What verified it, for reports: `key cosign.pub`, `identity https://… / user@example.com`. */
+  by: string;
+  /** Where the signature was found: `cosign tag sha256-….sig`, `referrer sha256:…`. */
+  source: string;
+}
+
 /** A digest lookup's answer; `notModified` only when the caller sent the ETag it has. */
 export type DigestLookup = { digest: string; etag?: string; notModified?: undefined } | { notModified: true };
 
@@ -127,6 +146,18 @@ export interface RegistryClient {
   recallAlias(repo: ImageRepository, rolling: string): Promise<AliasMemory | undefined>;
   /** Keeps what this run's search learned, for the next run. A no-op without a cache. */
   rememberAlias(repo: ImageRepository, rolling: string, memory: AliasMemory): Promise<void>;
+  /**
+   * A manifest by tag or digest, as bytes; undefined when the registry has none (404). By digest
+   * the bytes are checked against it and cached for good; by tag (a cosign `.sig` tag, which
+   * changes when someone signs again) it is always asked.
+   */
+  fetchManifest(repo: ImageRepository, reference: string): Promise<FetchedManifest | undefined>;
+  /** A blob by digest (a signature payload, a bundle), checked against it and cached for good. */
+  fetchBlob(repo: ImageRepository, digest: string): Promise<Buffer>;
+  /** A verification kept earlier under `key` (see {@link VerificationRecord}); undefined when none. */
+  recallVerification(key: string): Promise<VerificationRecord | undefined>;
+  /** Keeps a passing verification; failures are not kept (the image may be signed later). */
+  keepVerification(key: string, record: VerificationRecord): Promise<void>;
   /** Requests sent to the network so far (retries, redirects and token fetches included). */
   requestCount(): number;
   /** Warnings worth showing in the run's results: rate limits running low. */

@@ -29,12 +29,14 @@ export function withRequestBudget(registry: RegistryPort, budget: number = DEFAU
     calls++;
     return call();
   };
-  const { getJson, imageFacts } = registry;
+  const { getJson, imageFacts, fetchManifest, fetchBlob } = registry;
   return {
     ...optionalParts(registry),
     listTags: (repo, hints) => metered(() => registry.listTags(repo, hints)),
     resolveDigest: (repo, tag, hints) => metered(() => registry.resolveDigest(repo, tag, hints)),
     ...(getJson ? { getJson: (repo, path, options) => metered(() => getJson.call(registry, repo, path, options)) } : {}),
     ...(imageFacts ? { imageFacts: (repo, digest, needs) => metered(() => imageFacts.call(registry, repo, digest, needs)) } : {}),
+    ...(fetchManifest ? { fetchManifest: (repo, reference) => metered(() => fetchManifest.call(registry, repo, reference)) } : {}),
+    ...(fetchBlob ? { fetchBlob: (repo, digest) => metered(() => fetchBlob.call(registry, repo, digest)) } : {}),
   };
 }

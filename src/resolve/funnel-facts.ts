@@ -29,9 +29,13 @@ export function stagesOf(record: Pick<PolicyResolution, 'funnel' | 'alias' | 'ga
  * candidates not known to fail it: the ones it refused are subtracted, the ones never checked are not.
  */
 function gateStages(record: Pick<PolicyResolution, 'gateChecks' | 'definition'>, before: number): StageCount[] {
-  const gates = record.definition?.gates;
-  if (!gates) return [];
-  const names = [...(gates.platforms ? ['platforms' as const] : []), ...(gates.minReleaseAge ? ['minReleaseAge' as const] : [])];
+  const gates = record.definition?.gates ?? {};
+  const names = [
+    ...(gates.platforms ? ['platforms' as const] : []),
+    ...(gates.minReleaseAge ? ['minReleaseAge' as const] : []),
+    ...(record.definition?.verify ? ['verify' as const] : []),
+  ];
+  if (names.length === 0) return [];
   const checks = record.gateChecks ?? [];
   let remaining = before;
   return names.map((gate) => {

@@ -10,11 +10,16 @@ import type { RegistryClient } from '../registry/types.js';
  * not on each other.
  */
 export type RegistryPort = Pick<RegistryClient, 'listTags' | 'resolveDigest'> &
-  Partial<Pick<RegistryClient, 'getJson' | 'imageFacts' | 'recallAlias' | 'rememberAlias' | 'requestCount' | 'notices' | 'usage' | 'digestSource'>>;
+  Partial<
+    Pick<
+      RegistryClient,
+      'getJson' | 'imageFacts' | 'recallAlias' | 'rememberAlias' | 'fetchManifest' | 'fetchBlob' | 'recallVerification' | 'keepVerification' | 'requestCount' | 'notices' | 'usage' | 'digestSource'
+    >
+  >;
 
 /** The optional parts of `registry`, bound to it: what a decorator passes through unchanged. */
 export function optionalParts(registry: RegistryPort): Partial<RegistryPort> {
-  const { getJson, imageFacts, recallAlias, rememberAlias, requestCount, notices, usage, digestSource } = registry;
+  const { getJson, imageFacts, recallAlias, rememberAlias, fetchManifest, fetchBlob, recallVerification, keepVerification, requestCount, notices, usage, digestSource } = registry;
   return {
     ...(usage ? { usage: (repo) => usage.call(registry, repo) } : {}),
     ...(digestSource ? { digestSource: (repo, tag) => digestSource.call(registry, repo, tag) } : {}),
@@ -22,6 +27,10 @@ export function optionalParts(registry: RegistryPort): Partial<RegistryPort> {
     ...(imageFacts ? { imageFacts: (repo, digest, needs) => imageFacts.call(registry, repo, digest, needs) } : {}),
     ...(recallAlias ? { recallAlias: (repo, rolling) => recallAlias.call(registry, repo, rolling) } : {}),
     ...(rememberAlias ? { rememberAlias: (repo, rolling, memory) => rememberAlias.call(registry, repo, rolling, memory) } : {}),
+    ...(fetchManifest ? { fetchManifest: (repo, reference) => fetchManifest.call(registry, repo, reference) } : {}),
+    ...(fetchBlob ? { fetchBlob: (repo, digest) => fetchBlob.call(registry, repo, digest) } : {}),
+    ...(recallVerification ? { recallVerification: (key) => recallVerification.call(registry, key) } : {}),
+    ...(keepVerification ? { keepVerification: (key, record) => keepVerification.call(registry, key, record) } : {}),
     ...(requestCount ? { requestCount: () => requestCount.call(registry) } : {}),
     ...(notices ? { notices: () => notices.call(registry) } : {}),
   };

@@ -24,7 +24,7 @@ export interface GateCheck {
   digest: string;
   pass: boolean;
   /** The gate that refused it, by its config key, and why. */
-  gate?: 'platforms' | 'minReleaseAge';
+  gate?: 'platforms' | 'minReleaseAge' | 'verify';
   reason?: string;
 }
 

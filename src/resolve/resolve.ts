@@ -150,17 +150,17 @@ async function selectTag({ definition, policy, repo, record }: PreparedEntry, re
       record.funnel = alias.funnel;
       record.alias = alias.search;
       record.selected = { tag: alias.tag, digest: alias.digest };
-      if (gates) {
+      if (gates || definition.verify) {
         const pushed = alias.rollingPushedAt === undefined ? {} : { rollingPushedAt: alias.rollingPushedAt };
-        record.gateChecks = await checkAliasImage({ ...definition, gates }, repo, { tag: alias.tag, digest: alias.digest }, definition.aliasOf.tag, gated, pushed);
+        record.gateChecks = await checkAliasImage(definition, repo, { tag: alias.tag, digest: alias.digest }, definition.aliasOf.tag, gated, pushed);
       }
     } else {
       const { tag, funnel } = policy.choose(tags);
       record.funnel = funnel;
       record.selected = { tag };
-      if (gates) {
+      if (gates || definition.verify) {
         const mutable = definition.digestReflectionPolicy === 'Always';
-        const passing = await firstPassing({ ...definition, gates }, repo, funnel.ranked, gated, { mutable });
+        const passing = await firstPassing(definition, repo, funnel.ranked, gated, { mutable });
         record.gateChecks = passing.checks;
         record.selected = { tag: passing.tag, digest: passing.digest };
         if (passing.tag !== tag) record.gatedFrom = tag;

@@ -89,6 +89,10 @@ export function createRunRegistry(
     imageFacts: (repo, digest, needs) => guard(repo, () => cached.imageFacts(repo, digest, needs)),
     recallAlias: (repo, rolling) => cached.recallAlias(repo, rolling),
     rememberAlias: (repo, rolling, memory) => cached.rememberAlias(repo, rolling, memory),
+    fetchManifest: (repo, reference) => guard(repo, () => cached.fetchManifest(repo, reference)),
+    fetchBlob: (repo, digest) => guard(repo, () => cached.fetchBlob(repo, digest)),
+    recallVerification: (key) => cached.recallVerification(key),
+    keepVerification: (key, record) => cached.keepVerification(key, record),
     // Secrets not among the inputs, then rate limits running low.
     notices: () => [...access.notices, ...cached.notices()],
     requestCount: () => cached.requestCount(),

@@ -8,13 +8,17 @@
  *   unchanged tag costs a 304 and no body.
  * - What a manifest says about its image (platforms, creation times) is kept by digest for good:
  *   the digest names the bytes, so the answer cannot change.
+ * - Manifests asked for by digest and blobs (signature payloads, bundles) are kept for good, as
+ *   bytes; a manifest asked for by tag (a cosign `.sig` tag) is always asked.
+ * - A signature that verified is kept under (digest, key or identity fingerprint); one that did
+ *   not is asked again next run, since the image may have been signed since.
  * - Offline, everything comes from the cache and a miss is an error that says how to fix it.
  *
  * Entries hold tags, digests, ETags and image facts only: nothing from the keychain or the token exchange.
  */
 import { RegistryError } from '../errors.js';
 import { copyFacts, createdSettled, isImageFacts, withConfigCreated } from '../client/image-facts.js';
-import type { AliasMemory, DigestLookup, DigestSource, ImageFactNeeds, ImageFacts, ImageRepository, RegistryClient } from '../types.js';
+import type { AliasMemory, DigestLookup, DigestSource, FetchedManifest, ImageFactNeeds, ImageFacts, ImageRepository, RegistryClient, VerificationRecord } from '../types.js';
 import { memoizeDigests } from '../run-memo.js';
 import type { CacheStore } from './store.js';
 
@@ -132,6 +136,38 @@ export function withCache(inner: RegistryClient, options: CachingOptions): Regis
     return valid ? { answers: value.answers.map((a) => ({ ...a })), listed: [...value.listed] } : undefined;
   };
 
+  const fetchManifest = async (repo: ImageRepository, reference: string): Promise<FetchedManifest | undefined> => {
+    const byDigest = reference.includes(':');
+    const key = `manifest ${repoName(repo)}@${reference}`;
+    if (byDigest) {
+      const cached = await store?.read<{ mediaType?: string; bytes: string }>(key);
+      if (cached && typeof cached.value.bytes === 'string') {
+        const { mediaType } = cached.value;
+        return { digest: reference, ...(typeof mediaType === 'string' ? { mediaType } : {}), bytes: Buffer.from(cached.value.bytes, 'base64') };
+      }
+    }
+    if (offline) throw offlineMiss(repo, `the manifest ${reference} of ${repo.written}`);
+    const found = await inner.fetchManifest(repo, reference);
+    if (found && byDigest) await store?.write(key, { ...(found.mediaType ? { mediaType: found.mediaType } : {}), bytes: found.bytes.toString('base64') });
+    return found;
+  };
+
+  const fetchBlob = async (repo: ImageRepository, digest: string): Promise<Buffer> => {
+    const key = `blob ${repoName(repo)}@${digest}`;
+    const cached = await store?.read<string>(key);
+    if (cached && typeof cached.value === 'string') return Buffer.from(cached.value, 'base64');
+    if (offline) throw offlineMiss(repo, `the blob ${digest} of ${repo.written}`);
+    const bytes = await inner.fetchBlob(repo, digest);
+    await store?.write(key, bytes.toString('base64'));
+    return bytes;
+  };
+
+  const recallVerification = async (key: string): Promise<VerificationRecord | undefined> => {
+    const cached = await store?.read<VerificationRecord>(`verified ${key}`);
+    const value = cached?.value;
+    return value && typeof value.by === 'string' && typeof value.source === 'string' ? value : undefined;
+  };
+
   // One run, one answer per tag, however many markers ask.
   return memoizeDigests({
     listTags: (repo, hints) => listTags(repo, hints?.maxAgeMs ?? defaultMaxAge),
@@ -149,6 +185,10 @@ export function withCache(inner: RegistryClient, options: CachingOptions): Regis
     rememberAlias: async (repo, rolling, memory) => {
       if (store) await store.write<AliasMemory>(aliasKey(repo, rolling), memory);
     },
+    fetchManifest,
+    fetchBlob,
+    recallVerification,
+    keepVerification: async (key, record) => store?.write(`verified ${key}`, record),
     notices: () => inner.notices(),
     requestCount: () => inner.requestCount(),
     usage: (repo) => ({ ...inner.usage(repo), cache: { ...(counts.get(repoName(repo)) ?? { hits: 0, misses: 0 }) } }),
