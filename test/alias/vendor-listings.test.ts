@@ -10,6 +10,8 @@
 //   APIReference/API_DescribeImages.html): `imageDetails[]` with `imageDigest`, `imageTags`,
 //   `imagePushedAt`, `nextToken`; JSON 1.1 errors such as `ImageNotFoundException`.
 // Manifests and HEADs always come from the real registry.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { preparePolicy } from '../../src/policy/select.js';
 import {
@@ -244,6 +246,17 @@ describe('FAKE ECR DescribeImages through the AWS SDK', () => {
     const before = fake.requests().length;
     await expect(ecrTagSource({ endpoint: fake.endpoint }).tagsAt(repo, D1)).rejects.toBeInstanceOf(BulkUnavailableError);
     expect(fake.requests().length).toBe(before);
+  });
+
+  it('the SDK is imported in one place, dynamically: runs that meet no ECR repository never load it', () => {
+    const src = join(import.meta.dirname, '../../src');
+    const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    const users = files.filter((f) => readFileSync(join(src, f), 'utf8').includes('@aws-sdk/'));
+    expect(users).toEqual([join('registry', 'bulk', 'ecr.ts')]);
+    const ecr = readFileSync(join(src, 'registry/bulk/ecr.ts'), 'utf8');
+    // Type imports are erased; the one value import is `await import(...)`.
+    expect(ecr.match(/^import (?!type ).*@aws-sdk/gm)).toBeNull();
+    expect(ecr).toContain("await import('@aws-sdk/client-ecr')");
   });
 
   it('is a BulkApiError for a host that is not ECR', async () => {

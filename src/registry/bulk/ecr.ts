@@ -41,6 +41,10 @@ export function ecrTagSource(options: EcrOptions = {}): BulkTagSource {
     async tagsAt(repo: ImageRepository, digest: string) {
       const where = ecrRegistryOf(repo.registry);
       if (!where) throw new BulkApiError(`${API}: ${repo.registry} is not an ECR registry host`);
+      // Once per process the SDK warns that its later releases need Node 22. That is this project's
+      // concern (the dependency is pinned to a release that supports Node 20), not the user's, and
+      // it would be the only stderr line of a clean run. A user's own setting is kept.
+      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
       const sdk = await import('@aws-sdk/client-ecr');
       const client = new sdk.ECRClient({
         region: where.region,
