@@ -177,6 +177,24 @@ describe('FAKE GitHub packages API for ghcr.io', () => {
     }
   });
 
+  it("a private package of the token's own user is listed under /user/, after orgs/ and users/ answer 404", async () => {
+    const mine = await startFakeVendorApis({ repository: 'octocat/secret', tags: TAGS, pushedAt: PUSHED }, { githubOwner: 'user' });
+    try {
+      const source = ghcrTagSource(client, { apiHost: mine.host, env });
+      const repo = repoAt('ghcr.io', mine.host, 'octocat/secret');
+      expect((await source.tagsAt(repo, D2)).sort()).toEqual(AT_D2);
+      expect(mine.requests()).toEqual([
+        '/orgs/octocat/packages/container/secret/versions?per_page=100',
+        '/users/octocat/packages/container/secret/versions?per_page=100',
+        '/user/packages/container/secret/versions?per_page=100',
+      ]);
+      // A package found nowhere is a failure the search reports: the last 404.
+      await expect(ghcrTagSource(client, { apiHost: mine.host, env }).tagsAt(repoAt('ghcr.io', mine.host, 'octocat/gone'), D1)).rejects.toThrow(/GET \/user\/.* answered 404/);
+    } finally {
+      await mine.stop();
+    }
+  });
+
   it('without any token: unavailable, and nothing is sent', async () => {
     const before = org.requests().length;
     await expect(ghcrTagSource(client, { apiHost: org.host, env: {} }).tagsAt(repoAt('ghcr.io', org.host, 'octo-org/team/app'), D1)).rejects.toBeInstanceOf(BulkUnavailableError);

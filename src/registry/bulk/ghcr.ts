@@ -15,7 +15,8 @@ export interface GhcrOptions {
   pushTimes?: PushTimeSink;
 }
 
-type OwnerKind = 'orgs' | 'users';
+/** Organization, user (public packages), or the token's own user (its private packages too). */
+type OwnerKind = 'orgs' | 'users' | 'user';
 
 /**
  * ghcr.io's registry API has nothing beyond tags/list, but GitHub's REST API lists a container
@@ -40,7 +41,8 @@ export function ghcrTagSource(http: JsonGetter, options: GhcrOptions = {}): Bulk
       const token = env.GITHUB_TOKEN || env.GH_TOKEN;
       const bearer = token ? { token } : { passwordOf: repo.registry };
       // A nested package name keeps its slashes as %2F: it is one path segment to GitHub.
-      const path = (kind: OwnerKind) => `/${kind}/${encodeURIComponent(owner)}/packages/container/${encodeURIComponent(rest.join('/'))}/versions?per_page=100`;
+      const package_ = `packages/container/${encodeURIComponent(rest.join('/'))}/versions?per_page=100`;
+      const path = (kind: OwnerKind) => (kind === 'user' ? `/user/${package_}` : `/${kind}/${encodeURIComponent(owner)}/${package_}`);
       const list = (kind: OwnerKind) =>
         collectPages(
           http,
@@ -57,16 +59,15 @@ export function ghcrTagSource(http: JsonGetter, options: GhcrOptions = {}): Bulk
         else {
           // The owner may be an organization or a user, and nothing in the image name says which.
           // GitHub answers 404 on the organization path for a user (and for a package it does not
-          // show this token), so the organization is asked first and the user on a 404: one extra
-          // request for user-owned packages, none for organizations.
-          try {
-            versions = await list('orgs');
-            kinds.set(owner, 'orgs');
-          } catch (error) {
-            if (!(error instanceof BulkApiError && error.status === 404)) throw error;
-            versions = await list('users');
-            kinds.set(owner, 'users');
-          }
+          // show this token), so the organization is asked first, then the user on a 404: one
+          // extra request for user-owned packages, none for organizations. The user path lists a
+          // user's public packages; a private one is listed only in the token's own namespace
+          // (`/user/…`), asked last.
+          versions = await firstFound(['orgs', 'users', 'user'], async (kind) => {
+            const found = await list(kind);
+            kinds.set(owner, kind);
+            return found;
+          });
         }
       } catch (error) {
         if (error instanceof NoTokenError) throw new BulkUnavailableError(`${API}: no GitHub token`);
@@ -85,6 +86,18 @@ export function ghcrTagSource(http: JsonGetter, options: GhcrOptions = {}): Bulk
       return tags;
     },
   };
+}
+
+/** The first kind whose listing is not a 404; the last one's failure otherwise. */
+async function firstFound<T>(kinds: readonly OwnerKind[], list: (kind: OwnerKind) => Promise<T>): Promise<T> {
+  for (const [i, kind] of kinds.entries()) {
+    try {
+      return await list(kind);
+    } catch (error) {
+      if (i === kinds.length - 1 || !(error instanceof BulkApiError && error.status === 404)) throw error;
+    }
+  }
+  throw new Error('unreachable: no owner kind to ask');
 }
 
 /**

@@ -31,8 +31,11 @@ export interface FakeVendorOptions {
   pageSize?: number;
   /** Whether Harbor's systeminfo answers (a GitLab registry's host does not). Default true. */
   harbor?: boolean;
-  /** Whether the GitHub owner (first path segment) is an organization or a user. Default `orgs`. */
-  githubOwner?: 'orgs' | 'users';
+  /**
+   * Whether the GitHub owner (first path segment) is an organization, a user with a public
+   * package, or the token's own user with a private one (listed under `/user/` only). Default `orgs`.
+   */
+  githubOwner?: 'orgs' | 'users' | 'user';
   /** The GitHub token the fake accepts; any other Authorization is refused (401). Default `ghp_fake`. */
   githubToken?: string;
 }
@@ -191,13 +194,15 @@ export async function startFakeVendorApis(repo: FakeVendorRepository, options: F
       );
     }
     // GitHub packages API: versions (one per digest, newest first) under orgs/ or users/, a token required.
-    const github = /^\/(orgs|users)\/([^/]+)\/packages\/container\/([^/]+)\/versions$/.exec(url.pathname);
+    const matched = /^\/(?:(orgs|users)\/([^/]+)|(user))\/packages\/container\/([^/]+)\/versions$/.exec(url.pathname);
+    // [kind, owner (the token's own for /user/), package]
+    const github = matched ? ([matched[1] ?? matched[3]!, matched[2] ?? project!, matched[4]!] as const) : undefined;
     if (github) {
       if (req.headers.authorization !== `Bearer ${options.githubToken ?? 'ghp_fake'}`) {
         return send(res, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' });
       }
       // The package name arrives as one segment, its slashes encoded: the URL parser keeps %2F.
-      if (github[1] !== (options.githubOwner ?? 'orgs') || github[2] !== project || github[3] !== rest.map(encodeURIComponent).join('%2F')) {
+      if (github[0] !== (options.githubOwner ?? 'orgs') || github[1] !== project || github[2] !== rest.map(encodeURIComponent).join('%2F')) {
         return send(res, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/packages/packages', status: '404' });
       }
       const digests = [...new Set(tags.map(([, digest]) => digest))].sort((a, b) => digestPushed(b) - digestPushed(a));
@@ -213,11 +218,11 @@ export async function startFakeVendorApis(repo: FakeVendorRepository, options: F
           return {
             id: 1000 + from + i,
             name: digest,
-            url: `https://api.github.com/${github[1]}/${project}/packages/container/${github[3]}/versions/${1000 + from + i}`,
-            package_html_url: `https://github.com/${github[1]}/${project}/packages/container/package/${github[3]}`,
+            url: `https://api.github.com/${github[0]}/${project}/packages/container/${github[2]}/versions/${1000 + from + i}`,
+            package_html_url: `https://github.com/${github[0]}/${project}/packages/container/package/${github[2]}`,
             created_at: seconds(digestPushed(digest)),
             updated_at: seconds(Math.max(...named.map(pushed))),
-            html_url: `https://github.com/${github[1]}/${project}/packages/container/${github[3]}/${1000 + from + i}`,
+            html_url: `https://github.com/${github[0]}/${project}/packages/container/${github[2]}/${1000 + from + i}`,
             metadata: { package_type: 'container', container: { tags: named } },
           };
         }),
