@@ -222,10 +222,14 @@ describe('FAKE ECR DescribeImages through the AWS SDK', () => {
   });
   const repo = repoAt(ECR_HOST, '127.0.0.1:1', 'team/app');
 
-  it('one signed call filtered by the digest names its tags and records imagePushedAt', async () => {
+  it('one signed call filtered by the digest names its tags and records imagePushedAt; the SDK says nothing on stderr', async () => {
     const before = fake.requests().length;
     const times = new PushTimes();
+    // The first test of this file loads the SDK: its Node-version notice would come now.
+    const warnings = vi.spyOn(process, 'emitWarning');
     expect((await ecrTagSource({ endpoint: fake.endpoint, pushTimes: times }).tagsAt(repo, D1)).sort()).toEqual(AT_D1);
+    expect(warnings.mock.calls.map(([warning]) => String(warning)).filter((w) => w.includes('NodeVersionSupportWarning'))).toEqual([]);
+    warnings.mockRestore();
     const calls = fake.requests().slice(before);
     expect(calls).toHaveLength(1);
     expect(calls[0]).toEqual({
