@@ -41,6 +41,11 @@ export function someCause(error: unknown, test: (e: { name?: unknown; code?: unk
 }
 
 /** Failure to obtain a bearer token from the realm a registry pointed at. */
+/** A request that needs a token of its own (`JsonGetOptions.bearer`) found none: it was not sent. */
+export class NoTokenError extends Error {
+  override name = 'NoTokenError';
+}
+
 export class AuthError extends Error {
   override name = 'AuthError';
   constructor(

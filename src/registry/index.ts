@@ -6,7 +6,7 @@ export { defaultCacheDir, fileCacheStore, type CacheStore } from './cache/store.
 export { CredentialHelperError } from './credential-helper.js';
 export { proxyFromEnv, type ProxySettings, type TlsProfile } from './dispatcher.js';
 export { secretKeychain, type SecretBinding } from './secret-keychain.js';
-export { AuthError, RegistryError } from './errors.js';
+export { AuthError, NoTokenError, RegistryError } from './errors.js';
 export {
   anonymousKeychain,
   chainKeychains,

@@ -28,6 +28,15 @@ export interface JsonGetOptions {
   maxBytes?: number;
   /** Default `application/json`. */
   accept?: string;
+  /**
+   * For a vendor API on another host that takes a token of its own (GitHub's REST API beside
+   * ghcr.io): send `Authorization: Bearer` with `token`, or with the password the keychain holds
+   * for registry `passwordOf` (a ghcr.io login's password is a GitHub token), instead of answering
+   * the host's challenges with the keychain's credentials for it. The value goes to this one
+   * request only and is redacted like every secret; with no password to send the request is not
+   * made ({@link NoTokenError}).
+   */
+  bearer?: { token: string } | { passwordOf: string };
 }
 
 export interface JsonResponse {

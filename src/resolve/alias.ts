@@ -1,7 +1,7 @@
 import type { PolicyDefinition } from '../config/policy-definitions.js';
 import type { PreparedPolicy } from '../policy/select.js';
 import type { TagFunnel } from '../policy/funnel.js';
-import { bulkTagSourceFor, PushTimes, type BulkSelectionOptions, type BulkTagSource, type JsonGetter } from '../registry/bulk/index.js';
+import { bulkTagSourceFor, BulkUnavailableError, PushTimes, type BulkSelectionOptions, type BulkTagSource, type JsonGetter } from '../registry/bulk/index.js';
 import { RegistryError } from '../registry/errors.js';
 import type { AliasMemory, ImageRepository } from '../registry/types.js';
 import { RequestBudgetError } from './budget.js';
@@ -247,7 +247,8 @@ interface BulkOutcome {
 /**
  * The vendor path: the registry names the tags at `target`; the policy ranks them; the winner is
  * confirmed with one (cached) HEAD, since vendor indexes can lag the registry. Undefined means
- * "use the HEAD-per-tag path": no vendor API here, or it failed (said in a notice).
+ * "use the HEAD-per-tag path": no vendor API here, it failed (said in a notice), or it cannot be
+ * asked without a token or cloud credentials the user does not have (said nowhere: it is optional).
  */
 async function searchInBulk(
   request: AliasRequest,
@@ -280,6 +281,8 @@ async function searchInBulk(
     return undefined;
   } catch (error) {
     if (error instanceof RequestBudgetError) throw error;
+    // Nothing to ask the listing with (no token, no cloud credentials): it is optional, not broken.
+    if (error instanceof BulkUnavailableError) return undefined;
     notice(`${definition.origin.description}: the ${source.api} failed (${(error as Error).message}); asking tag by tag instead`);
     return undefined;
   }

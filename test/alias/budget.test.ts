@@ -49,11 +49,11 @@ describe.skipIf(!registryAvailable())('spec.requestBudget stops an alias search 
     expect(requests).toBeLessThan(20 + 16);
   });
 
-  it('within budget the same search succeeds: one request per candidate, plus list, latest and two probes', async () => {
+  it('within budget the same search succeeds: one request per candidate, plus list, latest and three probes', async () => {
     const { resolution, requests } = await resolveWithBudget(100);
     expect(resolution.results.filter((r) => r.severity === 'error')).toEqual([]);
     expect(resolution.updates.map((u) => u.value)).toEqual([`${fx.registry.host}/team/huge:sha-0000001@${latestDigest}`]);
-    // https probe, tag list, latest, Harbor probe (61 candidates make it worth asking), 61 candidates.
-    expect(requests).toBe(1 + 1 + 1 + 1 + SHA_TAGS.length + 1);
+    // https probe, tag list, latest, Harbor and GitLab probes (61 candidates make them worth asking), 61 candidates.
+    expect(requests).toBe(1 + 1 + 1 + 2 + SHA_TAGS.length + 1);
   });
 });

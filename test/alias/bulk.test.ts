@@ -46,7 +46,7 @@ describe('bulk tag sources: which vendor API a registry host offers', () => {
     ['index.docker.io', 'docker-hub'],
     ['quay.io', 'quay'],
     ['myteam.azurecr.io', 'acr'],
-    ['ghcr.io', undefined],
+    ['ghcr.io', 'ghcr'],
     ['registry.example.com:5000', undefined],
     ['notgcr.io', undefined],
   ])('%s → %s', (host, vendor) => {

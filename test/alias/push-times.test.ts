@@ -7,9 +7,12 @@ import {
   acrTagSource,
   dockerHubPushTime,
   dockerHubTagSource,
+  ecrPushTime,
   epochMsTime,
   epochSecondsTime,
   googlePushTime,
+  ghcrPushTime,
+  gitlabPushTime,
   googleTagSource,
   harborPushTime,
   harborTagSource,
@@ -128,6 +131,35 @@ describe("each adapter reads its vendor's push-time field, and only that", () =>
     ['seconds are not its format', { push_time: 1717680780 }, {}, undefined],
   ])('Harbor push_time: %s', (_case, artifact, tag, expected) => {
     expect(harborPushTime(artifact, tag)).toBe(expected);
+  });
+
+  it.each<[string, Record<string, unknown>, number | undefined]>([
+    ['documented: updated_at (the last tag that arrived) before created_at', { created_at: '2020-01-01T00:00:00Z', updated_at: '2024-06-06T13:33:00Z' }, T],
+    ['created_at when updated_at is missing', { created_at: '2024-06-06T13:33:00Z' }, T],
+    ['created_at when updated_at is garbage', { created_at: '2024-06-06T13:33:00Z', updated_at: 'now' }, T],
+    ['neither', { name: 'sha256:abc' }, undefined],
+    ['seconds are not its format', { updated_at: 1717680780 }, undefined],
+  ])('GitHub package version updated_at / created_at: %s', (_case, version, expected) => {
+    expect(ghcrPushTime(version)).toBe(expected);
+  });
+
+  it.each<[string, Record<string, unknown>, number | undefined]>([
+    ['documented (milliseconds)', { name: 'v1', created_at: '2020-01-01T00:00:00.000Z', published_at: '2024-06-06T13:33:00.000Z' }, T],
+    ['an offset', { published_at: '2024-06-06T15:33:00.000+02:00' }, T],
+    ['without it, created_at is not read', { created_at: '2024-06-06T13:33:00.000Z', updated_at: '2024-06-06T13:33:00.000Z' }, undefined],
+    ['garbage', { published_at: 'recently' }, undefined],
+  ])('GitLab published_at: %s', (_case, tag, expected) => {
+    expect(gitlabPushTime(tag)).toBe(expected);
+  });
+
+  it.each<[string, Record<string, unknown>, number | undefined]>([
+    ['as the SDK hands it over (a Date)', { imagePushedAt: new Date(T) }, T],
+    ['as the wire carries it (epoch seconds, a fraction)', { imagePushedAt: 1717680780.5 }, T + 500],
+    ['an invalid Date', { imagePushedAt: new Date(Number.NaN) }, undefined],
+    ['a string is not its format', { imagePushedAt: '2024-06-06T13:33:00Z' }, undefined],
+    ['missing', {}, undefined],
+  ])('ECR imagePushedAt: %s', (_case, detail, expected) => {
+    expect(ecrPushTime(detail)).toBe(expected);
   });
 });
 

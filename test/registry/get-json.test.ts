@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistryClient, type RegistryClient } from '../../src/registry/client.js';
-import { RegistryError } from '../../src/registry/errors.js';
+import { NoTokenError, RegistryError } from '../../src/registry/errors.js';
 import { parseRepository } from '../../src/registry/name.js';
 import type { Keychain } from '../../src/registry/types.js';
 import { useRegistryFixture } from '../harness/fixture.js';
@@ -70,5 +70,61 @@ describe.skipIf(!registryAvailable())('getJson: authenticated JSON GET for vendo
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RegistryError);
     expect((error as Error).message).toMatch(/\/api\/v2\.0\/ping: the response is not JSON/);
+  });
+
+  describe('bearer: a vendor API on another host with a token of its own (GitHub beside ghcr.io)', () => {
+    const asked: string[] = [];
+    const spying: Keychain = {
+      resolve: async (registry) => {
+        asked.push(registry);
+        return registry === 'ghcr.io' ? { username: 'octo', password: 'ghp_keychainToken123' } : { username: 'bob', password: 'builder-pass-7' };
+      },
+    };
+    const seen: string[] = [];
+    const withIntercept = () =>
+      fx.proxy.setIntercept((e) => {
+        if (!e.path.startsWith('/orgs/')) return undefined;
+        seen.push(String(e.headers.authorization ?? ''));
+        // GitHub's 401 carries no registry challenge; a challenge here would tempt the auth layer.
+        return { status: 200, headers: { 'content-type': 'application/json' }, body: [] };
+      });
+    const own = () => {
+      const c = createRegistryClient({ keychain: spying, retry: { baseDelayMs: 1 } });
+      clients.push(c);
+      return c;
+    };
+
+    it('sends the given token as is, and never asks the keychain or a token server for that host', async () => {
+      withIntercept();
+      seen.length = 0;
+      asked.length = 0;
+      const repo = { ...parseRepository('ghcr.io/octo/app'), apiHost: fx.proxy.host };
+      const res = await own().getJson(repo, '/orgs/octo/packages/container/app/versions', { bearer: { token: 'ghp_envToken456' } });
+      expect(res.status).toBe(200);
+      expect(seen).toEqual(['Bearer ghp_envToken456']);
+      expect(asked).toEqual([]);
+      expect(fx.tokenServer.requests()).toEqual([]);
+    });
+
+    it("sends the password of the named registry's login, and only that", async () => {
+      withIntercept();
+      seen.length = 0;
+      asked.length = 0;
+      const repo = { ...parseRepository('ghcr.io/octo/app'), apiHost: fx.proxy.host };
+      await own().getJson(repo, '/orgs/octo/packages/container/app/versions', { bearer: { passwordOf: 'ghcr.io' } });
+      expect(seen).toEqual(['Bearer ghp_keychainToken123']);
+      expect(asked).toEqual(['ghcr.io']);
+    });
+
+    it('sends nothing when there is no token', async () => {
+      withIntercept();
+      seen.length = 0;
+      const none = createRegistryClient({ keychain: { resolve: async () => undefined } });
+      clients.push(none);
+      const repo = { ...parseRepository('ghcr.io/octo/app'), apiHost: fx.proxy.host };
+      await expect(none.getJson(repo, '/orgs/octo/packages/container/app/versions', { bearer: { passwordOf: 'ghcr.io' } })).rejects.toBeInstanceOf(NoTokenError);
+      expect(seen).toEqual([]);
+      expect(fx.proxy.requests()).toEqual([]);
+    });
   });
 });

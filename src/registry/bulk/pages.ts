@@ -1,5 +1,5 @@
 import { headerValues, nextLink } from '../http-headers.js';
-import type { ImageRepository, JsonResponse } from '../types.js';
+import type { ImageRepository, JsonGetOptions, JsonResponse } from '../types.js';
 import { BulkApiError, type JsonGetter } from './types.js';
 
 /** A vendor paginator that never ends must not spend the run's request budget. */
@@ -9,6 +9,13 @@ export interface Page<T> {
   items: T[];
   /** Where the next page is, absolute or relative to the current one; undefined on the last page. */
   next?: string | undefined;
+}
+
+export interface CollectOptions<T> {
+  /** Passed to every GET (a bearer token of the vendor's own). */
+  get?: JsonGetOptions;
+  /** Stops after a page for which this holds: what was asked for is known (GitHub lists one digest once). */
+  enough?: (pageItems: readonly T[]) => boolean;
 }
 
 /**
@@ -21,6 +28,7 @@ export async function collectPages<T>(
   api: string,
   firstPath: string,
   readPage: (response: JsonResponse) => Page<T>,
+  options: CollectOptions<T> = {},
 ): Promise<T[]> {
   const items: T[] = [];
   const visited = new Set<string>();
@@ -28,10 +36,11 @@ export async function collectPages<T>(
   while (path !== undefined) {
     if (visited.size >= MAX_PAGES) throw new BulkApiError(`${api}: more than ${MAX_PAGES} pages`);
     visited.add(path);
-    const response = await http.getJson(repo, path);
-    if (response.status !== 200) throw new BulkApiError(`${api}: GET ${path} answered ${response.status}`);
+    const response = await http.getJson(repo, path, options.get);
+    if (response.status !== 200) throw new BulkApiError(`${api}: GET ${path} answered ${response.status}`, response.status);
     const page = readPage(response);
     items.push(...page.items);
+    if (options.enough?.(page.items)) break;
     path = page.next === undefined ? undefined : pathOnSameHost(page.next, path, repo.apiHost, api);
     if (path !== undefined && visited.has(path)) throw new BulkApiError(`${api}: the next page loops back to ${path}`);
   }

@@ -20,4 +20,19 @@ export interface BulkTagSource {
 /** A vendor API answered something other than what its documentation promises. */
 export class BulkApiError extends Error {
   override name = 'BulkApiError';
+  constructor(
+    message: string,
+    /** The HTTP status that made the answer unusable, when it was one. */
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The listing cannot be asked at all (no token for an API that refuses anonymous callers, no
+ * cloud credentials): not a failure, so no notice; the HEAD-per-tag search answers.
+ */
+export class BulkUnavailableError extends Error {
+  override name = 'BulkUnavailableError';
 }

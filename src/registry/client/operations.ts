@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { headerValue, headerValues, nextLink } from '../http-headers.js';
 import { pullScope } from '../name.js';
-import type { DigestLookup, ImageRepository, JsonResponse } from '../types.js';
+import type { DigestLookup, ImageRepository, JsonGetOptions, JsonResponse } from '../types.js';
 import { MAX_BYTES } from './body.js';
 import type { RegistryRequests } from './requests.js';
 
@@ -83,12 +83,19 @@ export async function lookupDigest(requests: RegistryRequests, repo: ImageReposi
 }
 
 /** A JSON document from a path on the registry's host (vendor listings), authorised for pulling the repository. */
-export async function getJson(requests: RegistryRequests, repo: ImageRepository, pathAndQuery: string, opts: { maxBytes?: number; accept?: string } = {}): Promise<JsonResponse> {
+export async function getJson(requests: RegistryRequests, repo: ImageRepository, pathAndQuery: string, opts: JsonGetOptions = {}): Promise<JsonResponse> {
   if (!pathAndQuery.startsWith('/') || pathAndQuery.startsWith('//')) {
     throw new TypeError(`getJson: ${JSON.stringify(pathAndQuery)} must be a path on the registry host, starting with one /`);
   }
   const url = new URL(`${await requests.baseUrl(repo)}${pathAndQuery}`);
-  const res = await requests.send(repo, 'GET', url, { accept: opts.accept ?? 'application/json', maxBytes: opts.maxBytes ?? MAX_BYTES.json, scope: pullScope(repo) });
+  // A caller's own Authorization passes the auth interceptor untouched: the keychain's credentials
+  // for this host are never looked up, let alone sent, and no challenge is answered.
+  const headers = opts.bearer ? { authorization: await requests.bearerAuthorization(repo, url, opts.bearer) } : undefined;
+  const res = await requests.send(repo, 'GET', url, {
+    accept: opts.accept ?? 'application/json',
+    maxBytes: opts.maxBytes ?? MAX_BYTES.json,
+    ...(headers ? { headers } : { scope: pullScope(repo) }),
+  });
   let body: unknown;
   try {
     body = res.body.length === 0 ? undefined : JSON.parse(res.body.toString('utf8'));

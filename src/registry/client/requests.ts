@@ -3,11 +3,11 @@
  * failure turned into a {@link RegistryError} that names the request and carries no secret.
  */
 import type { Dispatcher } from 'undici';
-import { RegistryError, describeErrorBody, statusText, type RegistryErrorDetails } from '../errors.js';
+import { NoTokenError, RegistryError, describeErrorBody, statusText, type RegistryErrorDetails } from '../errors.js';
 import type { ScopedDispatchOptions } from '../transport/auth.js';
 import type { CountedDispatchOptions } from '../transport/count.js';
 import type { RateLimitTracker } from '../transport/rate-limit.js';
-import type { ImageRepository } from '../types.js';
+import type { ImageRepository, JsonGetOptions } from '../types.js';
 import { readCapped } from './body.js';
 import type { CredentialRules } from './credentials.js';
 import { rateLimitExplanation, runDeadlineReason, transportFailureReason, type RunDeadline } from './wording.js';
@@ -31,6 +31,8 @@ export interface RegistryRequests {
   /** `scheme://apiHost` for a repository, once its scheme is known. */
   baseUrl(repo: ImageRepository): Promise<string>;
   send(repo: ImageRepository, method: 'GET' | 'HEAD', url: URL, options: SendOptions): Promise<RegistryResponse>;
+  /** `Bearer …` for {@link JsonGetOptions.bearer}, remembered as a secret; NoTokenError when there is none. */
+  bearerAuthorization(repo: ImageRepository, url: URL, bearer: NonNullable<JsonGetOptions['bearer']>): Promise<string>;
   /** The error for a response whose status the caller cannot use. */
   httpError(repo: ImageRepository, method: string, url: URL, res: RegistryResponse): RegistryError;
   /** An error about a request that answered with something unusable. */
@@ -99,6 +101,12 @@ export function registryRequests(settings: RequestSettings): RegistryRequests {
           : transportFailureReason(cause, { url, silenceMs, deadlineMs, attempts, hasClientCertificate: settings.hasClientCertificate(url.host), ...(own ? { setting: own.setting } : {}) });
         throw error(`${method} ${url}: ${reason}`, requestOf(repo, method, url), cause);
       }
+    },
+    async bearerAuthorization(repo, url, bearer) {
+      const token = 'token' in bearer ? bearer.token : await credentials.passwordFor(bearer.passwordOf, repo.repository, url.origin);
+      if (!token) throw new NoTokenError(`no token for ${url.host}${'passwordOf' in bearer ? ` (none given, and no password for ${bearer.passwordOf})` : ''}`);
+      credentials.addSecret(token);
+      return `Bearer ${token}`;
     },
     httpError(repo, method, url, res) {
       const { summary, code } = describeErrorBody(res.body);

@@ -1,6 +1,7 @@
 /**
  * FAKE vendor APIs (Google `tags/list` with its `manifest` map, Docker Hub's tags API, Quay's tag
- * API, Harbor's artifact API, ACR's `_tags`) on 127.0.0.1. These hosted services cannot be reached
+ * API, Harbor's artifact API, ACR's `_tags`, GitLab's registry `/gitlab/v1/` tags list, GitHub's
+ * package versions) on 127.0.0.1. (ECR, a signed JSON 1.1 API, has its own: `ecr-api.ts`.) These hosted services cannot be reached
  * from the test machines, so their answers are reproduced in the shapes their public documentation
  * records, with their pagination. Only the adapters' parsing and paging are tested against this;
  * registry behaviour is always tested against the real registry.
@@ -9,7 +10,9 @@
  * Docker Hub `tag_last_pushed` (RFC 3339, microseconds), Quay `start_ts` (epoch seconds) beside
  * `last_modified` (RFC 2822), Google `timeUploadedMs` (epoch ms as a string, per digest: its first
  * push), ACR `createdTime` / `lastUpdateTime` (RFC 3339, seven fractional digits), Harbor
- * `push_time` on the artifact (its first push) and on each tag.
+ * `push_time` on the artifact (its first push) and on each tag, GitLab `published_at` beside
+ * `created_at` (RFC 3339, milliseconds), GitHub `created_at` / `updated_at` per version (RFC 3339,
+ * seconds: the version's first push / the last tag that arrived on it).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +26,20 @@ export interface FakeVendorRepository {
   pushedAt?: ReadonlyMap<string, number>;
 }
 
+export interface FakeVendorOptions {
+  /** Items per page for every paginated API. Default 2. */
+  pageSize?: number;
+  /** Whether Harbor's systeminfo answers (a GitLab registry's host does not). Default true. */
+  harbor?: boolean;
+  /**
+   * Whether the GitHub owner (first path segment) is an organization, a user with a public
+   * package, or the token's own user with a private one (listed under `/user/` only). Default `orgs`.
+   */
+  githubOwner?: 'orgs' | 'users' | 'user';
+  /** The GitHub token the fake accepts; any other Authorization is refused (401). Default `ghp_fake`. */
+  githubToken?: string;
+}
+
 /** 2023-11-14T22:13:20Z, as the fake's listings said before they carried chosen times. */
 export const DEFAULT_PUSHED_AT = 1_700_000_000_000;
 
@@ -31,14 +48,17 @@ export interface FakeVendorServer {
   host: string;
   /** Paths (with query) requested so far. */
   requests(): string[];
+  /** The Authorization header of each request so far (undefined when none was sent), in order. */
+  authorizations(): Array<string | undefined>;
   /** Answer every request with this status (a vendor outage), or undefined to serve normally. */
   failWith(status: number | undefined): void;
   stop(): Promise<void>;
 }
 
-export async function startFakeVendorApis(repo: FakeVendorRepository, options: { pageSize?: number } = {}): Promise<FakeVendorServer> {
+export async function startFakeVendorApis(repo: FakeVendorRepository, options: FakeVendorOptions = {}): Promise<FakeVendorServer> {
   const pageSize = options.pageSize ?? 2;
   const log: string[] = [];
+  const auths: Array<string | undefined> = [];
   let failure: number | undefined;
   const tags = [...repo.tags].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const [project, ...rest] = repo.repository.split('/');
@@ -60,6 +80,7 @@ export async function startFakeVendorApis(repo: FakeVendorRepository, options: {
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', `http://${host}`);
     log.push(`${url.pathname}${url.search}`);
+    auths.push(req.headers.authorization);
     if (failure !== undefined) return send(res, failure, { message: 'fake outage' });
     const offset = Number(url.searchParams.get('offset') ?? '0');
 
@@ -125,7 +146,7 @@ export async function startFakeVendorApis(repo: FakeVendorRepository, options: {
         tags: named.map(([name]) => ({ name, immutable: false, push_time: iso(pushed(name), 3), pull_time: '0001-01-01T00:00:00.000Z' })),
       });
     }
-    if (url.pathname === '/api/v2.0/systeminfo') return send(res, 200, { auth_mode: 'db_auth', self_registration: false });
+    if (url.pathname === '/api/v2.0/systeminfo' && options.harbor !== false) return send(res, 200, { auth_mode: 'db_auth', self_registration: false });
     // ACR: `_tags` filtered by `digest`, `Link` for more.
     if (url.pathname === `/acr/v1/${repo.repository}/_tags`) {
       const wanted = url.searchParams.get('digest');
@@ -146,6 +167,68 @@ export async function startFakeVendorApis(repo: FakeVendorRepository, options: {
         next,
       );
     }
+    // GitLab registry API: the compliance check, and tags/list/ as an array with a `last` marker in `Link`.
+    if (url.pathname === '/gitlab/v1/') {
+      res.writeHead(200, { 'content-length': '0' });
+      return void res.end();
+    }
+    if (url.pathname === `/gitlab/v1/repositories/${repo.repository}/tags/list/`) {
+      const n = Math.min(Number(url.searchParams.get('n') ?? '100'), pageSize);
+      const last = url.searchParams.get('last');
+      const from = last === null ? 0 : tags.findIndex(([name]) => name === last) + 1;
+      const slice = tags.slice(from, from + n);
+      const more = from + n < tags.length;
+      return send(
+        res,
+        200,
+        slice.map(([name, digest]) => ({
+          name,
+          digest,
+          config_digest: `sha256:${'c'.repeat(64)}`,
+          media_type: 'application/vnd.oci.image.index.v1+json',
+          size_bytes: 1024,
+          created_at: iso(pushed(name), 3),
+          published_at: iso(pushed(name), 3),
+        })),
+        more ? { link: `<http://${host}${url.pathname}?n=${n}&last=${slice.at(-1)![0]}>; rel="next"` } : {},
+      );
+    }
+    // GitHub packages API: versions (one per digest, newest first) under orgs/ or users/, a token required.
+    const matched = /^\/(?:(orgs|users)\/([^/]+)|(user))\/packages\/container\/([^/]+)\/versions$/.exec(url.pathname);
+    // [kind, owner (the token's own for /user/), package]
+    const github = matched ? ([matched[1] ?? matched[3]!, matched[2] ?? project!, matched[4]!] as const) : undefined;
+    if (github) {
+      if (req.headers.authorization !== `Bearer ${options.githubToken ?? 'ghp_fake'}`) {
+        return send(res, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' });
+      }
+      // The package name arrives as one segment, its slashes encoded: the URL parser keeps %2F.
+      if (github[0] !== (options.githubOwner ?? 'orgs') || github[1] !== project || github[2] !== rest.map(encodeURIComponent).join('%2F')) {
+        return send(res, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/packages/packages', status: '404' });
+      }
+      const digests = [...new Set(tags.map(([, digest]) => digest))].sort((a, b) => digestPushed(b) - digestPushed(a));
+      const pageNumber = Number(url.searchParams.get('page') ?? '1');
+      const from = (pageNumber - 1) * pageSize;
+      const next: Record<string, string> = from + pageSize < digests.length ? { link: `<http://${host}${url.pathname}?per_page=100&page=${pageNumber + 1}>; rel="next"` } : {};
+      return send(
+        res,
+        200,
+        digests.slice(from, from + pageSize).map((digest, i) => {
+          const named = tags.filter(([, d]) => d === digest).map(([t]) => t);
+          const seconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+          return {
+            id: 1000 + from + i,
+            name: digest,
+            url: `https://api.github.com/${github[0]}/${project}/packages/container/${github[2]}/versions/${1000 + from + i}`,
+            package_html_url: `https://github.com/${github[0]}/${project}/packages/container/package/${github[2]}`,
+            created_at: seconds(digestPushed(digest)),
+            updated_at: seconds(Math.max(...named.map(pushed))),
+            html_url: `https://github.com/${github[0]}/${project}/packages/container/${github[2]}/${1000 + from + i}`,
+            metadata: { package_type: 'container', container: { tags: named } },
+          };
+        }),
+        next,
+      );
+    }
     send(res, 404, { errors: [{ code: 'NOT_FOUND', message: `fake: no route for ${url.pathname}` }] });
   };
 
@@ -155,6 +238,7 @@ export async function startFakeVendorApis(repo: FakeVendorRepository, options: {
   return {
     host,
     requests: () => [...log],
+    authorizations: () => [...auths],
     failWith: (status) => {
       failure = status;
     },
