@@ -8,7 +8,8 @@ import { pushImage, putManifest, seedRepository, tagExisting, type RegistryTarge
 export type Strategy =
   | { kind: 'semver' }
   | { kind: 'alias'; rollingTag: string }
-  | { kind: 'gated'; platforms: string[]; minReleaseAge: string; candidatesChecked: number };
+  | { kind: 'gated'; platforms: string[]; minReleaseAge: string; candidatesChecked: number }
+  | { kind: 'signed'; publicKeyFile: string; candidatesChecked: number };
 
 export interface BenchPolicy {
   /** ImagePolicy name in namespace flux-system; also what the markers name. */
@@ -105,14 +106,16 @@ ${annotations(path, 1)}  spec:
 `;
 }
 
-type InlineBenchPolicy = BenchPolicy & { strategy: { kind: 'alias' | 'gated' } };
+type InlineBenchPolicy = BenchPolicy & { strategy: { kind: 'alias' | 'gated' | 'signed' } };
 
 function inlinePolicy(host: string, policy: InlineBenchPolicy): string {
   const { strategy } = policy;
   const own =
     strategy.kind === 'alias'
       ? `    aliasOf:\n      tag: ${strategy.rollingTag}\n`
-      : `    platforms: [${strategy.platforms.join(', ')}]\n    minReleaseAge: ${strategy.minReleaseAge}\n`;
+      : strategy.kind === 'gated'
+        ? `    platforms: [${strategy.platforms.join(', ')}]\n    minReleaseAge: ${strategy.minReleaseAge}\n`
+        : `    verify:\n      provider: cosign\n      publicKeys: [${JSON.stringify(strategy.publicKeyFile)}]\n`;
   return `  - name: ${policy.name}
     namespace: ${POLICY_NAMESPACE}
     image: ${host}/${policy.repository}
@@ -210,7 +213,7 @@ ${inline.map((p) => inlinePolicy(host, p).replace(/^(?=.)/gm, '  ')).join('')}`)
 /** The baseline's input: the policies, already joined to their images. */
 export function baselinePlan(host: string, policies: readonly BenchPolicy[]): string {
   const strategyOf = ({ strategy }: BenchPolicy): string => {
-    if (strategy.kind === 'gated') throw new Error('bench: the skopeo script has no gates; a gated workload has no baseline run');
+    if (strategy.kind === 'gated' || strategy.kind === 'signed') throw new Error('bench: the skopeo script has no gates; a gated workload has no baseline run');
     return strategy.kind === 'semver' ? 'semver' : `alias:${strategy.rollingTag}`;
   };
   return policies.map((p) => `${POLICY_NAMESPACE}:${p.name}\t${host}/${p.repository}\t${strategyOf(p)}\n`).join('');
@@ -243,7 +246,18 @@ export function minimumRequests(policies: readonly BenchPolicy[], warm: boolean)
       listed.add(policy.repository);
       total += Math.ceil(policy.tagCount / TAG_PAGE_SIZE);
     }
-    total += policy.strategy.kind === 'alias' ? 2 : policy.strategy.kind === 'gated' ? 3 * policy.strategy.candidatesChecked : 1;
+    const { strategy } = policy;
+    // signed: an unsigned candidate costs its HEAD and a look in both places cosign writes (the
+    // `.sig` tag, the referrers API and its fallback tag); the one that verifies, its HEAD, its
+    // `.sig` tag and its payload blob.
+    total +=
+      strategy.kind === 'alias'
+        ? 2
+        : strategy.kind === 'gated'
+          ? 3 * strategy.candidatesChecked
+          : strategy.kind === 'signed'
+            ? 4 * (strategy.candidatesChecked - 1) + 3
+            : 1;
   }
   return total;
 }

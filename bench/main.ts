@@ -1,15 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { pushImage, registryAvailable, startProxy, startRegistry, tagExisting, type RunningProxy, type RunningRegistry } from '../test/harness/registry.js';
-import { buildResourceList, countObjects, markedValues, minimumRequests, TAG_PAGE_SIZE, seedAliasRepository, seedGatedRepository, seedSemverRepositories } from './fixtures.js';
+import { pushImage, registryAvailable, seedRepository, startProxy, startRegistry, tagExisting, type RunningProxy, type RunningRegistry } from '../test/harness/registry.js';
+import { buildResourceList, countObjects, markedValues, minimumRequests, newestRelease, TAG_PAGE_SIZE, seedAliasRepository, seedGatedRepository, seedSemverRepositories } from './fixtures.js';
 import { describeMachine } from './machine.js';
 import { markdownTables, type BenchReport, type WorkloadResult } from './report.js';
 import { checkPins, checkSameItems, runBaseline, runFunction, Sandbox, summarize, type Bench, type ToolRun } from './runner.js';
 import { snapshotBuild } from './snapshot.js';
+import { generateKey, pushSigTag, signPayload, simpleSigningPayload } from '../test/verify/sign.js';
 import { measureOneMarkerRatios, measureStartup, type OneMarkerRatios } from './startup.js';
 import {
   ALIAS_REPOSITORY,
@@ -21,6 +22,10 @@ import {
   GATED_TAGS,
   gatedWorkload,
   manyRepositories,
+  SIGNED_REPOSITORY,
+  SIGNED_TAGS,
+  SIGNED_UNSIGNED,
+  signedWorkload,
   MANY_TAGS,
   registryOneWorkloads,
   ROLLING_TAG,
@@ -246,6 +251,38 @@ export async function main(argv: string[]): Promise<number> {
           `${(extra / checked).toFixed(2)} per candidate (a manifest and a config blob each, and the HEADs of the ${checked - 1} refused).`,
       ],
     });
+  });
+  if (wanted('h')) await withRegistry(async (proxy, registry) => {
+    progress(`seeding ${SIGNED_REPOSITORY} with ${SIGNED_TAGS.length} tags, all but the ${SIGNED_UNSIGNED} newest signed`);
+    const keyDir = mkdtempSync(join(tmpdir(), 'aip-bench-key-'));
+    try {
+      const key = generateKey();
+      const keyFile = join(keyDir, 'cosign.pub');
+      writeFileSync(keyFile, key.publicPem);
+      const digests = await seedRepository(registry, SIGNED_REPOSITORY, [...SIGNED_TAGS]);
+      const newestFirst = [...SIGNED_TAGS].sort((a, b) => (a === newestRelease([a, b]) ? -1 : 1));
+      for (const tag of newestFirst.slice(SIGNED_UNSIGNED)) {
+        const digest = digests.get(tag)!;
+        await pushSigTag(registry, SIGNED_REPOSITORY, digest, [signPayload(key, simpleSigningPayload(`${proxy.host}/${SIGNED_REPOSITORY}`, digest))]);
+      }
+      progress('workload h');
+      const workload = signedWorkload(keyFile, runs);
+      const [result] = await measure({ proxy, cli, baselineScript }, workload);
+      const { strategy } = workload.shape.policies[0]!;
+      const checked = strategy.kind === 'signed' ? strategy.candidatesChecked : 0;
+      const ungated = minimumRequests([{ ...workload.shape.policies[0]!, strategy: { kind: 'semver' } }], false);
+      const extra = result!.fn.requests - ungated;
+      workloads.push({
+        ...result!,
+        baselineNote: 'no gates',
+        notes: [
+          `verifying costs ${extra} requests beyond an ungated pin (${ungated}) for ${checked} candidates checked, 1 verified: ` +
+            `${(extra / checked).toFixed(2)} per candidate (its .sig tag, the referrers API and its fallback tag for the unsigned, the verified one's payload, and the HEADs of the ${checked - 1} refused).`,
+        ],
+      });
+    } finally {
+      rmSync(keyDir, { recursive: true, force: true });
+    }
   });
   workloads.sort((x, y) => x.id.localeCompare(y.id));
 

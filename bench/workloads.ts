@@ -111,3 +111,33 @@ export function gatedWorkload(runs?: number): Workload {
     baselineRuns: 0,
   };
 }
+
+/** Registry four: one repository whose two newest releases are unsigned, the rest key-signed. */
+export const SIGNED_REPOSITORY = 'bench/signed';
+export const SIGNED_TAGS = releaseTags(4, 200, 10);
+export const SIGNED_UNSIGNED = 2;
+
+/**
+ * Semver behind `verify` with a cosign key: the two newest releases carry no signature, so three
+ * candidates are checked and the third, signed in cosign's tag format, is pinned. Its cost beyond
+ * an ungated pin is what verifying adds: each candidate's `.sig` tag, the verified one's payload,
+ * and the HEADs of the ones refused.
+ */
+export function signedWorkload(publicKeyFile: string, runs?: number): Workload {
+  const newestFirst = [...SIGNED_TAGS].sort((a, b) => (a === newestRelease([a, b]) ? -1 : 1));
+  const policy: BenchPolicy = {
+    name: 'signed',
+    repository: SIGNED_REPOSITORY,
+    strategy: { kind: 'signed', publicKeyFile, candidatesChecked: SIGNED_UNSIGNED + 1 },
+    tagCount: SIGNED_TAGS.length,
+    expectedTag: newestFirst[SIGNED_UNSIGNED]!,
+  };
+  return {
+    id: 'h',
+    title: `verify (cosign key), ${SIGNED_TAGS.length} tags, ${SIGNED_UNSIGNED} newest unsigned, cold`,
+    shape: { policies: [policy], markersPerPolicy: 1 },
+    warm: false,
+    functionRuns: runs ?? 3,
+    baselineRuns: 0,
+  };
+}
