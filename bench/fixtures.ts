@@ -35,13 +35,18 @@ export function releaseTags(major: number, count: number, patchesPerMinor: numbe
   return Array.from({ length: count }, (_, i) => `${major}.${Math.floor(i / patchesPerMinor)}.${i % patchesPerMinor}`);
 }
 
-export function newestRelease(tags: readonly string[]): string {
+/** The release tags in version order, newest first. */
+export function newestFirst(tags: readonly string[]): string[] {
   const key = (tag: string) => tag.split('.').map(Number);
   return [...tags].sort((a, b) => {
     const [x, y] = [key(a), key(b)];
-    for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+    for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return y[i]! - x[i]!;
     return 0;
-  })[tags.length - 1]!;
+  });
+}
+
+export function newestRelease(tags: readonly string[]): string {
+  return newestFirst(tags)[0]!;
 }
 
 /** Seeds one repository per semver policy; each tag gets its own digest. */
@@ -62,8 +67,7 @@ export async function seedAliasRepository(target: RegistryTarget, repository: st
  */
 export async function seedGatedRepository(target: RegistryTarget, repository: string, tags: readonly string[], fresh: number): Promise<void> {
   const base = await pushImage(target, repository, { created: null });
-  const newestFirst = [...tags].sort((a, b) => (a === newestRelease([a, b]) ? -1 : 1));
-  const recent = new Set(newestFirst.slice(0, fresh));
+  const recent = new Set(newestFirst(tags).slice(0, fresh));
   const now = Date.now();
   for (const tag of tags) {
     const manifest = JSON.parse(base.manifest.toString('utf8')) as Record<string, unknown>;

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pushImage, registryAvailable, seedRepository, startProxy, startRegistry, tagExisting, type RunningProxy, type RunningRegistry } from '../test/harness/registry.js';
-import { buildResourceList, countObjects, markedValues, minimumRequests, newestRelease, TAG_PAGE_SIZE, seedAliasRepository, seedGatedRepository, seedSemverRepositories } from './fixtures.js';
+import { buildResourceList, countObjects, markedValues, minimumRequests, newestFirst, TAG_PAGE_SIZE, seedAliasRepository, seedGatedRepository, seedSemverRepositories } from './fixtures.js';
 import { describeMachine } from './machine.js';
 import { markdownTables, type BenchReport, type WorkloadResult } from './report.js';
 import { checkPins, checkSameItems, runBaseline, runFunction, Sandbox, summarize, type Bench, type ToolRun } from './runner.js';
@@ -153,6 +153,24 @@ async function measureLatestMoved(bench: Bench, registry: RunningRegistry, alias
   };
 }
 
+/**
+ * A gated workload (one policy, no baseline: the script has no gates), with a note of what the
+ * gates cost: the requests past an ungated pin (the tag list and one HEAD), per candidate checked.
+ */
+async function measureGateCost(bench: Bench, workload: Workload, wording: (checked: number) => { what: string; per: string }): Promise<WorkloadResult> {
+  const [result] = await measure(bench, workload);
+  const policy = workload.shape.policies[0]!;
+  const checked = policy.strategy.kind === 'gated' || policy.strategy.kind === 'signed' ? policy.strategy.candidatesChecked : 1;
+  const ungated = minimumRequests([{ ...policy, strategy: { kind: 'semver' } }], false);
+  const extra = result!.fn.requests - ungated;
+  const { what, per } = wording(checked);
+  return {
+    ...result!,
+    baselineNote: 'no gates',
+    notes: [`${what} ${extra} requests beyond an ungated pin (${ungated}) for ${checked} candidates checked: ${(extra / checked).toFixed(2)} per candidate (${per}).`],
+  };
+}
+
 function sourceState(root: string): string {
   const git = (...args: string[]) => spawnSync('git', args, { cwd: root, encoding: 'utf8' }).stdout.trim();
   const dirty = git('status', '--porcelain', '--', 'src').length > 0;
@@ -236,21 +254,12 @@ export async function main(argv: string[]): Promise<number> {
     progress(`seeding ${GATED_REPOSITORY} with ${GATED_TAGS.length} tags, the ${GATED_FRESH} newest an hour old`);
     await seedGatedRepository(registry, GATED_REPOSITORY, GATED_TAGS, GATED_FRESH);
     progress('workload f');
-    const workload = gatedWorkload(runs);
-    const [result] = await measure({ proxy, cli, baselineScript }, workload);
-    const { strategy } = workload.shape.policies[0]!;
-    const checked = strategy.kind === 'gated' ? strategy.candidatesChecked : 0;
-    // An ungated pin costs the tag list and one HEAD; everything past that is the gates' price.
-    const ungated = minimumRequests([{ ...workload.shape.policies[0]!, strategy: { kind: 'semver' } }], false);
-    const extra = result!.fn.requests - ungated;
-    workloads.push({
-      ...result!,
-      baselineNote: 'no gates',
-      notes: [
-        `gates cost ${extra} requests beyond an ungated pin (${ungated}) for ${checked} candidates checked: ` +
-          `${(extra / checked).toFixed(2)} per candidate (a manifest and a config blob each, and the HEADs of the ${checked - 1} refused).`,
-      ],
-    });
+    workloads.push(
+      await measureGateCost({ proxy, cli, baselineScript }, gatedWorkload(runs), (checked) => ({
+        what: 'gates cost',
+        per: `a manifest and a config blob each, and the HEADs of the ${checked - 1} refused`,
+      })),
+    );
   });
   if (wanted('h')) await withRegistry(async (proxy, registry) => {
     progress(`seeding ${SIGNED_REPOSITORY} with ${SIGNED_TAGS.length} tags, all but the ${SIGNED_UNSIGNED} newest signed`);
@@ -260,26 +269,17 @@ export async function main(argv: string[]): Promise<number> {
       const keyFile = join(keyDir, 'cosign.pub');
       writeFileSync(keyFile, key.publicPem);
       const digests = await seedRepository(registry, SIGNED_REPOSITORY, [...SIGNED_TAGS]);
-      const newestFirst = [...SIGNED_TAGS].sort((a, b) => (a === newestRelease([a, b]) ? -1 : 1));
-      for (const tag of newestFirst.slice(SIGNED_UNSIGNED)) {
+      for (const tag of newestFirst(SIGNED_TAGS).slice(SIGNED_UNSIGNED)) {
         const digest = digests.get(tag)!;
         await pushSigTag(registry, SIGNED_REPOSITORY, digest, [signPayload(key, simpleSigningPayload(`${proxy.host}/${SIGNED_REPOSITORY}`, digest))]);
       }
       progress('workload h');
-      const workload = signedWorkload(keyFile, runs);
-      const [result] = await measure({ proxy, cli, baselineScript }, workload);
-      const { strategy } = workload.shape.policies[0]!;
-      const checked = strategy.kind === 'signed' ? strategy.candidatesChecked : 0;
-      const ungated = minimumRequests([{ ...workload.shape.policies[0]!, strategy: { kind: 'semver' } }], false);
-      const extra = result!.fn.requests - ungated;
-      workloads.push({
-        ...result!,
-        baselineNote: 'no gates',
-        notes: [
-          `verifying costs ${extra} requests beyond an ungated pin (${ungated}) for ${checked} candidates checked, 1 verified: ` +
-            `${(extra / checked).toFixed(2)} per candidate (its .sig tag, the referrers API and its fallback tag for the unsigned, the verified one's payload, and the HEADs of the ${checked - 1} refused).`,
-        ],
-      });
+      workloads.push(
+        await measureGateCost({ proxy, cli, baselineScript }, signedWorkload(keyFile, runs), (checked) => ({
+          what: 'verifying costs',
+          per: `its .sig tag, the referrers API and its fallback tag for the unsigned, the verified one's payload, and the HEADs of the ${checked - 1} refused`,
+        })),
+      );
     } finally {
       rmSync(keyDir, { recursive: true, force: true });
     }

@@ -1,4 +1,4 @@
-import { newestRelease, releaseTags, type BenchPolicy, type ResourceListShape } from './fixtures.js';
+import { newestFirst, newestRelease, releaseTags, type BenchPolicy, type ResourceListShape } from './fixtures.js';
 
 /** Registry one: 50 repositories of 100 release tags; workloads a, b, c and e share it. */
 export const MANY_REPOSITORIES = 50;
@@ -94,13 +94,12 @@ export function aliasWorkload(runs?: number): Workload {
  * refused.
  */
 export function gatedWorkload(runs?: number): Workload {
-  const newestFirst = [...GATED_TAGS].sort((a, b) => (a === newestRelease([a, b]) ? -1 : 1));
   const policy: BenchPolicy = {
     name: 'gated',
     repository: GATED_REPOSITORY,
     strategy: { kind: 'gated', platforms: ['linux/amd64'], minReleaseAge: '3d', candidatesChecked: GATED_FRESH + 1 },
     tagCount: GATED_TAGS.length,
-    expectedTag: newestFirst[GATED_FRESH]!,
+    expectedTag: newestFirst(GATED_TAGS)[GATED_FRESH]!,
   };
   return {
     id: 'f',
@@ -124,13 +123,12 @@ export const SIGNED_UNSIGNED = 2;
  * and the HEADs of the ones refused.
  */
 export function signedWorkload(publicKeyFile: string, runs?: number): Workload {
-  const newestFirst = [...SIGNED_TAGS].sort((a, b) => (a === newestRelease([a, b]) ? -1 : 1));
   const policy: BenchPolicy = {
     name: 'signed',
     repository: SIGNED_REPOSITORY,
     strategy: { kind: 'signed', publicKeyFile, candidatesChecked: SIGNED_UNSIGNED + 1 },
     tagCount: SIGNED_TAGS.length,
-    expectedTag: newestFirst[SIGNED_UNSIGNED]!,
+    expectedTag: newestFirst(SIGNED_TAGS)[SIGNED_UNSIGNED]!,
   };
   return {
     id: 'h',

@@ -12,6 +12,8 @@ export interface RegistryErrorDetails {
   status?: number;
   /** First error code of a distribution error body, e.g. `UNAUTHORIZED`, `NAME_UNKNOWN`. */
   code?: string;
+  /** The run's time limit ended the request: there is no time left to ask anyone else. */
+  runDeadline?: boolean;
 }
 
 export class RegistryError extends Error {
@@ -22,6 +24,7 @@ export class RegistryError extends Error {
   readonly repository: string | undefined;
   readonly status: number | undefined;
   readonly code: string | undefined;
+  readonly runDeadline: boolean;
 
   constructor(message: string, details: RegistryErrorDetails, options?: { cause?: unknown }) {
     super(message, options);
@@ -31,6 +34,7 @@ export class RegistryError extends Error {
     this.repository = details.repository;
     this.status = details.status;
     this.code = details.code;
+    this.runDeadline = details.runDeadline === true;
   }
 }
 

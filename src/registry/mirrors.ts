@@ -62,7 +62,8 @@ export function mirrorsFor(routes: readonly MirrorRoute[], repo: Pick<ImageRepos
 /** Whether the next source should be asked: the mirror is away or does not have it. */
 function fallsThrough(error: unknown): 'down' | 'missing' | undefined {
   if (!(error instanceof RegistryError)) return undefined;
-  if (error.status === undefined) return /time limit/.test(error.message) ? undefined : 'down';
+  if (error.runDeadline) return undefined;
+  if (error.status === undefined) return 'down';
   if (error.status >= 500) return 'down';
   if (error.status === 404) return 'missing';
   return undefined;
@@ -80,25 +81,23 @@ export function withMirrors(inner: RegistryClient, options: MirrorOptions): Regi
   const told = new Set<string>();
 
   async function viaMirrors<T>(repo: ImageRepository, call: (target: ImageRepository) => Promise<T>, byDigest = false): Promise<T> {
-    const failures: string[] = [];
+    const failures: Array<{ mirror: string; message: string }> = [];
     for (const mirror of mirrorsFor(options.routes, repo, byDigest)) {
       if (down.has(mirror.apiHost)) continue;
       try {
-        const answer = await call(mirror);
-        return answer;
+        return await call(mirror);
       } catch (error) {
         const why = fallsThrough(error);
         if (why === undefined) throw error;
         if (why === 'down') down.add(mirror.apiHost);
-        failures.push(`mirror ${mirror.apiHost} for ${repo.registry}: ${(error as Error).message}`);
+        failures.push({ mirror: mirror.apiHost, message: (error as Error).message });
       }
     }
     const answer = await call(repo);
-    for (const failure of failures) {
-      const host = failure.slice('mirror '.length, failure.indexOf(' ', 'mirror '.length));
-      if (told.has(host)) continue;
-      told.add(host);
-      options.onFallback(`${failure}; asked ${repo.registry} instead`);
+    for (const { mirror, message } of failures) {
+      if (told.has(mirror)) continue;
+      told.add(mirror);
+      options.onFallback(`mirror ${mirror} for ${repo.registry}: ${message}; asked ${repo.registry} instead`);
     }
     return answer;
   }

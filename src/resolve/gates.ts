@@ -14,9 +14,7 @@ import type { GateCheck } from './resolution.js';
 import { verifyGate } from './verify-gate.js';
 
 /** The part of a registry gates need: digests, what a manifest says about its image, signatures. */
-export type GatePort = Pick<RegistryPort, 'resolveDigest' | 'fetchManifest' | 'fetchBlob' | 'getJson' | 'recallVerification' | 'keepVerification'> & {
-  imageFacts?(repo: ImageRepository, digest: string, needs?: { created?: boolean }): Promise<CandidateImage>;
-};
+export type GatePort = Pick<RegistryPort, 'resolveDigest' | 'imageFacts' | 'fetchManifest' | 'fetchBlob' | 'getJson' | 'recallVerification' | 'keepVerification'>;
 
 /** What gates a definition has: the image gates and the signature gate. */
 export type Gated = PolicyDefinition & { gates?: GateSpec; verify?: VerifySpec };

@@ -8,7 +8,7 @@ import { parseReference, parseRepository, type ImageReference } from '../registr
 import type { ImageRepository } from '../registry/types.js';
 import { searchAlias } from './alias.js';
 import { funnelLine } from './funnel-facts.js';
-import { checkAliasImage, firstPassing, GateError, type GatePort } from './gates.js';
+import { checkAliasImage, firstPassing, GateError } from './gates.js';
 import type { RegistryPort } from './registry-port.js';
 import type { PolicyResolution, Resolution, SiteOutcome, SiteUpdate } from './resolution.js';
 import { siteLocationOf, type PolicySite } from './sites.js';
@@ -144,7 +144,6 @@ async function selectTag({ definition, policy, repo, record }: PreparedEntry, re
     const tags = await registry.listTags(repo, { maxAgeMs: definition.tagListMaxAgeMs });
     record.listed = tags;
     const gates = definition.gates;
-    const gated = registry as GatePort;
     if (definition.aliasOf) {
       const alias = await searchAlias({ definition, policy, repo, tags, registry, onNotice: (message) => findings.notice(definition, message) });
       record.funnel = alias.funnel;
@@ -152,7 +151,7 @@ async function selectTag({ definition, policy, repo, record }: PreparedEntry, re
       record.selected = { tag: alias.tag, digest: alias.digest };
       if (gates || definition.verify) {
         const pushed = alias.rollingPushedAt === undefined ? {} : { rollingPushedAt: alias.rollingPushedAt };
-        record.gateChecks = await checkAliasImage(definition, repo, { tag: alias.tag, digest: alias.digest }, definition.aliasOf.tag, gated, pushed);
+        record.gateChecks = await checkAliasImage(definition, repo, { tag: alias.tag, digest: alias.digest }, definition.aliasOf.tag, registry, pushed);
       }
     } else {
       const { tag, funnel } = policy.choose(tags);
@@ -160,7 +159,7 @@ async function selectTag({ definition, policy, repo, record }: PreparedEntry, re
       record.selected = { tag };
       if (gates || definition.verify) {
         const mutable = definition.digestReflectionPolicy === 'Always';
-        const passing = await firstPassing(definition, repo, funnel.ranked, gated, { mutable });
+        const passing = await firstPassing(definition, repo, funnel.ranked, registry, { mutable });
         record.gateChecks = passing.checks;
         record.selected = { tag: passing.tag, digest: passing.digest };
         if (passing.tag !== tag) record.gatedFrom = tag;

@@ -76,7 +76,7 @@ export function registryRequests(settings: RequestSettings): RegistryRequests {
       const silenceMs = own ? Math.min(own.ms, timeoutFor(url.host)) : timeoutFor(url.host);
       const deadlineMs = own ? own.ms : attempts * silenceMs;
       const runLeftMs = settings.runDeadline ? settings.runDeadline.at - Date.now() : Infinity;
-      if (settings.runDeadline && runLeftMs <= 0) throw error(`${method} ${url}: ${runDeadlineReason(url, settings.runDeadline)}`, requestOf(repo, method, url));
+      if (settings.runDeadline && runLeftMs <= 0) throw error(`${method} ${url}: ${runDeadlineReason(url, settings.runDeadline)}`, { ...requestOf(repo, method, url), runDeadline: true });
       const endsWithRun = runLeftMs < deadlineMs;
       try {
         const request: Dispatcher.RequestOptions & Pick<ScopedDispatchOptions, 'registryScope'> & Pick<CountedDispatchOptions, 'countAs'> = {
@@ -99,7 +99,7 @@ export function registryRequests(settings: RequestSettings): RegistryRequests {
         const reason = runEnded
           ? runDeadlineReason(url, settings.runDeadline!)
           : transportFailureReason(cause, { url, silenceMs, deadlineMs, attempts, hasClientCertificate: settings.hasClientCertificate(url.host), ...(own ? { setting: own.setting } : {}) });
-        throw error(`${method} ${url}: ${reason}`, requestOf(repo, method, url), cause);
+        throw error(`${method} ${url}: ${reason}`, { ...requestOf(repo, method, url), ...(runEnded ? { runDeadline: true } : {}) }, cause);
       }
     },
     async bearerAuthorization(repo, url, bearer) {
