@@ -5,11 +5,14 @@
  * proxy-aware agent and requests are routed to it by host.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { setFlagsFromString } from 'node:v8';
 import type { buildConnector, Dispatcher as UndiciDispatcher, EnvHttpProxyAgent as UndiciEnvHttpProxyAgent } from 'undici';
+import requestApi from 'undici/lib/api/index.js';
+import connectModule from 'undici/lib/core/connect.js';
+import DispatcherModule from 'undici/lib/dispatcher/dispatcher.js';
+import EnvHttpProxyAgentModule from 'undici/lib/dispatcher/env-http-proxy-agent.js';
 import { connectionHostOf, type OnBehalfOfOptions } from './transport/tls-host.js';
 
 /*
@@ -17,9 +20,9 @@ import { connectionHostOf, type OnBehalfOfOptions } from './transport/tls-host.j
  * caches and mocks (~75 files), and its cookies module reads `globalThis.Headers`, which makes
  * Node load its bundled copy of undici as well. Together that is ~100 ms of a one-marker run.
  * The paths are undici 7's layout (the package has no `exports` map); the types still come from
- * the index. The end-to-end tests fail if an upgrade moves them.
+ * the index (src/types/undici-internals.d.ts declares the paths as untyped). Static imports, so
+ * the build's bundler follows them. The end-to-end tests fail if an upgrade moves them.
  */
-const require = createRequire(import.meta.url);
 
 /*
  * undici parses HTTP with llhttp compiled to WebAssembly. Once a few responses have made its parse
@@ -30,11 +33,11 @@ const require = createRequire(import.meta.url);
  * undici does on its first connection, so setting the flag here, before any, takes effect.
  */
 setFlagsFromString('--liftoff-only');
-const Dispatcher = require('undici/lib/dispatcher/dispatcher.js') as typeof UndiciDispatcher;
-const EnvHttpProxyAgent = require('undici/lib/dispatcher/env-http-proxy-agent.js') as typeof UndiciEnvHttpProxyAgent;
-const connectorFor = require('undici/lib/core/connect.js') as typeof buildConnector;
+const Dispatcher = DispatcherModule as typeof UndiciDispatcher;
+const EnvHttpProxyAgent = EnvHttpProxyAgentModule as typeof UndiciEnvHttpProxyAgent;
+const connectorFor = connectModule as typeof buildConnector;
 // What undici's index does: `request()` and friends live on every dispatcher's prototype.
-Object.assign(Dispatcher.prototype, require('undici/lib/api/index.js'));
+Object.assign(Dispatcher.prototype, requestApi);
 
 export interface TlsProfile {
   /** Extra CA certificates (PEM), trusted in addition to the system roots. */

@@ -5,13 +5,13 @@
  * then the user's `$XDG_CONFIG_HOME/containers/registries.conf`, then `/etc/containers/registries.conf`.
  * Drop-in directories (`registries.conf.d`) and wildcard prefixes are not read.
  *
- * TOML is parsed only when a file exists, so runs without one never load the parser. It is
- * required synchronously so that assembling a run's registry stays synchronous.
+ * TOML is parsed only when a file exists. The parser is imported statically all the same: it is
+ * small, the build bundles it, and assembling a run's registry stays synchronous.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { parse, TomlError } from 'smol-toml';
 import { canonicalLocation, type MirrorRoute } from '../registry/index.js';
 
 export interface RegistriesConf {
@@ -69,7 +69,6 @@ export function readRegistriesConf(env: NodeJS.ProcessEnv): RegistriesConf {
   } catch (error) {
     return { path, mirrors: [], insecure: [], problem: `${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); its mirrors are not used` };
   }
-  const { parse, TomlError } = createRequire(import.meta.url)('smol-toml') as typeof import('smol-toml');
   try {
     return { path, ...mirrorsOfConf(parse(text), path) };
   } catch (error) {
