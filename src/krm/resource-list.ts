@@ -4,6 +4,7 @@ import { parseYamlStream, type YamlStream } from '../markers/yaml-stream.js';
 import { decodeLossless, hexByte, type InvalidByte } from '../markers/lossless-text.js';
 import { errorResult, resourceRefOf, type KrmResult, type ResourceRef } from '../diagnostics/results.js';
 import { renderResults } from './render.js';
+import { parseFast } from './fast-path.js';
 
 export class ResourceListError extends Error {
   override name = 'ResourceListError';
@@ -76,11 +77,48 @@ function describeItemAt(text: string, at: InvalidByte): string | undefined {
   return `items[${index}]${name}${path ? ` (${path})` : ''}`;
 }
 
+export interface ParseOptions {
+  /**
+   * `auto` (the default) parses only the items that can matter when the input is large and
+   * its item boundaries can be proven (see fast-path.ts); `full` always parses everything,
+   * which tests use as the reference, and `fast` tries the fast path whatever the size.
+   */
+  parse?: 'auto' | 'full' | 'fast';
+}
+
+/**
+ * Below this, parsing everything costs little, and a YAML error anywhere (even in an item that
+ * could not matter) is still reported: the fast path does not look inside the items it skips.
+ */
+export const FAST_PATH_MIN_LENGTH = 1 << 20;
+
 /**
  * Parses stdin as the KRM spec's ResourceList. JSON is valid YAML, so one parser
  * serves both; the CST is kept so the items go back out byte for byte.
  */
-export function parseResourceList(text: string): ParsedResourceList {
+export function parseResourceList(text: string, options: ParseOptions = {}): ParsedResourceList {
+  const mode = options.parse ?? 'auto';
+  if (mode === 'fast' || (mode === 'auto' && text.length >= FAST_PATH_MIN_LENGTH)) {
+    const fast = parseFast(text, composeResourceList);
+    if (fast) return fast;
+  }
+  return composeResourceList(text).list;
+}
+
+/** What the fast path needs of a parse besides the list: the CST of the items it edits. */
+export interface ComposedList {
+  list: ParsedResourceList;
+  /** The items sequence's CST entries, in order (undefined when items is not a block sequence). */
+  entries?: CST.BlockSequence['items'];
+  /** Whether the root map has a top-level `results` key. */
+  hasResults: boolean;
+}
+
+/**
+ * The full parse of `text`. `indexOf` maps an entry's position in `text` to its index in the
+ * input, when `text` holds only some of the input's items.
+ */
+export function composeResourceList(text: string, indexOf: (position: number) => number = (i) => i): ComposedList {
   const stream: YamlStream = parseYamlStream(text, { comments: 'on-demand' });
   if (stream.errors.length > 0) {
     const first = stream.errors[0]!;
@@ -113,7 +151,8 @@ export function parseResourceList(text: string): ParsedResourceList {
   const itemProblems: KrmResult[] = [];
   const mayHoldMarkers = isSeq(itemsNode) ? markerCandidates(text, itemsNode, stream) : () => false;
   if (isSeq(itemsNode)) {
-    itemsNode.items.forEach((node, index) => {
+    itemsNode.items.forEach((node, position) => {
+      const index = indexOf(position);
       if (!isMap(node)) {
         itemProblems.push(errorResult(`items[${index}] is not a KRM object: expected a map, got ${describeNode(node)}`));
         return;
@@ -135,12 +174,17 @@ export function parseResourceList(text: string): ParsedResourceList {
   // Only this node is converted: items can number tens of thousands.
   const functionConfigNode = root.get('functionConfig', true) as unknown;
   const functionConfig = isNode(functionConfigNode) ? functionConfigNode.toJSON() : undefined;
+  const sequence = isSeq(itemsNode) ? (itemsNode as YAMLSeq & { srcToken?: CST.Token }).srcToken : undefined;
 
   return {
-    items,
-    functionConfig,
-    itemProblems,
-    render: (results) => renderResults(stream, document, root, results),
+    list: {
+      items,
+      functionConfig,
+      itemProblems,
+      render: (results) => renderResults(stream, document, root, results),
+    },
+    ...(sequence?.type === 'block-seq' ? { entries: sequence.items } : {}),
+    hasResults: root.has('results'),
   };
 }
 
