@@ -12,6 +12,7 @@ import { checkPins, checkSameItems, runBaseline, runFunction, Sandbox, summarize
 import { snapshotBuild } from './snapshot.js';
 import { generateKey, pushSigTag, signPayload, simpleSigningPayload } from '../test/verify/sign.js';
 import { measureOneMarkerRatios, measureStartup, type OneMarkerRatios } from './startup.js';
+import { profileWorkload } from './profile.js';
 import { measureTargets, targetsStreak, targetsTable, type TargetsRun } from './targets.js';
 import {
   ALIAS_REPOSITORY,
@@ -192,6 +193,9 @@ export async function main(argv: string[]): Promise<number> {
       repeat: { type: 'string' },
       // Paired rounds per heavy row of the targets table (500 markers, 20,000 objects).
       rounds: { type: 'string' },
+      // `--profile b`: CPU profiles of that workload's cold run, and where its time went.
+      profile: { type: 'string' },
+      'profile-dir': { type: 'string' },
     },
   });
   if (!registryAvailable()) {
@@ -210,6 +214,20 @@ export async function main(argv: string[]): Promise<number> {
   const root = projectRoot();
   const baselineScript = join(root, 'bench', 'baseline', 'pin-with-skopeo.sh');
   const cli = snapshotBuild(root);
+  if (values.profile !== undefined) {
+    const workload = registryOneWorkloads(runs).find((w) => w.id === values.profile && !w.warm);
+    if (!workload) {
+      progress(`--profile takes a cold workload of registry one: a, b or e`);
+      return 2;
+    }
+    const dir = resolve(values['profile-dir'] ?? mkdtempSync(join(tmpdir(), 'aip-bench-profile-')));
+    await withRegistry(async (proxy, registry) => {
+      progress(`seeding ${manyRepositories().length} repositories × ${MANY_TAGS.length} tags`);
+      await seedSemverRepositories(registry, workload.shape.policies.map((p) => p.repository), MANY_TAGS);
+      process.stdout.write(await profileWorkload({ proxy, cli, baselineScript }, workload, dir, runs ?? 3));
+    });
+    return 0;
+  }
   const started = performance.now();
   const loadAtStart = loadavg()[0]!;
 
