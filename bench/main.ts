@@ -12,7 +12,7 @@ import { checkPins, checkSameItems, runBaseline, runFunction, Sandbox, summarize
 import { snapshotBuild } from './snapshot.js';
 import { generateKey, pushSigTag, signPayload, simpleSigningPayload } from '../test/verify/sign.js';
 import { measureOneMarkerRatios, measureStartup, type OneMarkerRatios } from './startup.js';
-import { profileWorkload } from './profile.js';
+import { compareBuilds, compareConcurrency, profileWorkload } from './profile.js';
 import { measureTargets, targetsStreak, targetsTable, type TargetsRun } from './targets.js';
 import {
   ALIAS_REPOSITORY,
@@ -196,6 +196,10 @@ export async function main(argv: string[]): Promise<number> {
       // `--profile b`: CPU profiles of that workload's cold run, and where its time went.
       profile: { type: 'string' },
       'profile-dir': { type: 'string' },
+      // With --profile: instead of profiling, time this other build's main.js against this one's.
+      against: { type: 'string' },
+      // With --profile: instead, the cold run at each of these caps on requests in flight, e.g. 4,16,64.
+      concurrency: { type: 'string' },
     },
   });
   if (!registryAvailable()) {
@@ -224,7 +228,14 @@ export async function main(argv: string[]): Promise<number> {
     await withRegistry(async (proxy, registry) => {
       progress(`seeding ${manyRepositories().length} repositories × ${MANY_TAGS.length} tags`);
       await seedSemverRepositories(registry, workload.shape.policies.map((p) => p.repository), MANY_TAGS);
-      process.stdout.write(await profileWorkload({ proxy, cli, baselineScript }, workload, dir, runs ?? 3));
+      const bench: Bench = { proxy, cli, baselineScript };
+      process.stdout.write(
+        values.concurrency !== undefined
+          ? await compareConcurrency(bench, workload, values.concurrency.split(',').map(Number), runs ?? 3)
+          : values.against !== undefined
+          ? await compareBuilds(bench, workload, { before: resolve(values.against), after: cli }, runs ?? 5)
+          : await profileWorkload(bench, workload, dir, runs ?? 3),
+      );
     });
     return 0;
   }
