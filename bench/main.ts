@@ -12,6 +12,8 @@ import { checkPins, checkSameItems, runBaseline, runFunction, Sandbox, summarize
 import { snapshotBuild } from './snapshot.js';
 import { generateKey, pushSigTag, signPayload, simpleSigningPayload } from '../test/verify/sign.js';
 import { measureOneMarkerRatios, measureStartup, type OneMarkerRatios } from './startup.js';
+import { compareBuilds, compareConcurrency, profileWorkload } from './profile.js';
+import { measureTargets, targetsStreak, targetsTable, type TargetsRun } from './targets.js';
 import {
   ALIAS_REPOSITORY,
   ALIAS_TAGS,
@@ -186,6 +188,18 @@ export async function main(argv: string[]): Promise<number> {
       out: { type: 'string' },
       // e.g. `--only e` or `--only a,b,e`: a quick before/after on the workloads a change targets.
       only: { type: 'string' },
+      // Issue 16's targets table (`--only targets`): this many tables in a row, each printed as it
+      // is done, then how many times in a row each target was met.
+      repeat: { type: 'string' },
+      // Paired rounds per heavy row of the targets table (500 markers, 20,000 objects).
+      rounds: { type: 'string' },
+      // `--profile b`: CPU profiles of that workload's cold run, and where its time went.
+      profile: { type: 'string' },
+      'profile-dir': { type: 'string' },
+      // With --profile: instead of profiling, time this other build's main.js against this one's.
+      against: { type: 'string' },
+      // With --profile: instead, the cold run at each of these caps on requests in flight, e.g. 4,16,64.
+      concurrency: { type: 'string' },
     },
   });
   if (!registryAvailable()) {
@@ -195,9 +209,36 @@ export async function main(argv: string[]): Promise<number> {
   const runs = values.runs === undefined ? undefined : Number(values.runs);
   const only = values.only === undefined ? undefined : new Set(values.only.split(',').map((id) => id.trim()));
   const wanted = (id: string): boolean => only === undefined || only.has(id);
+  const repeat = values.repeat === undefined ? 1 : Number(values.repeat);
+  const targetRounds = values.rounds === undefined ? 3 : Number(values.rounds);
+  if (!Number.isInteger(repeat) || repeat < 1 || !Number.isInteger(targetRounds) || targetRounds < 1) {
+    progress('--repeat and --rounds take a whole number of at least 1');
+    return 2;
+  }
   const root = projectRoot();
   const baselineScript = join(root, 'bench', 'baseline', 'pin-with-skopeo.sh');
   const cli = snapshotBuild(root);
+  if (values.profile !== undefined) {
+    const workload = registryOneWorkloads(runs).find((w) => w.id === values.profile && !w.warm);
+    if (!workload) {
+      progress(`--profile takes a cold workload of registry one: a, b or e`);
+      return 2;
+    }
+    const dir = resolve(values['profile-dir'] ?? mkdtempSync(join(tmpdir(), 'aip-bench-profile-')));
+    await withRegistry(async (proxy, registry) => {
+      progress(`seeding ${manyRepositories().length} repositories × ${MANY_TAGS.length} tags`);
+      await seedSemverRepositories(registry, workload.shape.policies.map((p) => p.repository), MANY_TAGS);
+      const bench: Bench = { proxy, cli, baselineScript };
+      process.stdout.write(
+        values.concurrency !== undefined
+          ? await compareConcurrency(bench, workload, values.concurrency.split(',').map(Number), runs ?? 3)
+          : values.against !== undefined
+          ? await compareBuilds(bench, workload, { before: resolve(values.against), after: cli }, runs ?? 5)
+          : await profileWorkload(bench, workload, dir, runs ?? 3),
+      );
+    });
+    return 0;
+  }
   const started = performance.now();
   const loadAtStart = loadavg()[0]!;
 
@@ -209,14 +250,34 @@ export async function main(argv: string[]): Promise<number> {
 
   const workloads: WorkloadResult[] = [];
   let oneMarker: OneMarkerRatios | undefined;
+  const targets: TargetsRun[] = [];
   const [a, b, c, e] = registryOneWorkloads(runs);
   // (c) is (b)'s warm twin: asking for either measures both.
   const registryOne = ([[a!], [b!, c!], [e!]] as Array<[Workload, Workload?]>).filter(([cold, warm]) => wanted(cold.id) || (warm && wanted(warm.id)));
-  if (registryOne.length > 0 || wanted('startup')) await withRegistry(async (proxy, registry) => {
+  if (registryOne.length > 0 || wanted('startup') || wanted('targets')) await withRegistry(async (proxy, registry) => {
     progress(`seeding ${manyRepositories().length} repositories × ${MANY_TAGS.length} tags`);
     await seedSemverRepositories(registry, manyRepositories(), MANY_TAGS);
     const bench: Bench = { proxy, cli, baselineScript };
-    if (wanted('startup') || wanted('a')) {
+    if (wanted('targets')) {
+      for (let repetition = 1; repetition <= repeat; repetition++) {
+        const run = await measureTargets(
+          bench,
+          { one: a!, many: b!, large: e! },
+          {
+            rounds: targetRounds,
+            startupRounds: values['startup-runs'] ? Number(values['startup-runs']) : 9,
+            repetition,
+            progress,
+            loadAverage: () => loadavg()[0]!,
+          },
+        );
+        targets.push(run);
+        process.stdout.write(targetsTable(run) + '\n');
+      }
+      if (repeat > 1) process.stdout.write(targetsStreak(targets) + '\n');
+    }
+    // The targets table has these two ratios already, measured the same way.
+    if ((wanted('startup') || wanted('a')) && !wanted('targets')) {
       progress('1 marker ÷ node -e 0, paired rounds');
       const input = buildResourceList(proxy.host, a!.shape);
       let sandbox = new Sandbox();
@@ -295,6 +356,7 @@ export async function main(argv: string[]): Promise<number> {
     workloads,
     ...(startup ? { startup } : {}),
     ...(oneMarker ? { oneMarker } : {}),
+    ...(targets.length > 0 ? { targets } : {}),
   };
   process.stdout.write(markdownTables(report));
   const out = values.out ?? join(root, 'bench', 'results', `${report.date.slice(0, 10)}-${machine.host}.json`);

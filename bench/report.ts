@@ -1,6 +1,7 @@
 import type { Machine } from './machine.js';
 import type { Measured } from './runner.js';
 import type { OneMarkerRatios, StartupReport } from './startup.js';
+import type { TargetsRun } from './targets.js';
 
 export interface WorkloadResult {
   id: string;
@@ -26,8 +27,10 @@ export interface BenchReport {
   workloads: WorkloadResult[];
   /** Absent when `--only` left startup out. */
   startup?: StartupReport;
-  /** Absent when `--only` left out both startup and (a). */
+  /** Absent when `--only` left out both startup and (a), or when the targets table measured them. */
   oneMarker?: OneMarkerRatios;
+  /** Issue 16's targets table, once per `--repeat`; absent when `--only` left it out. */
+  targets?: TargetsRun[];
 }
 
 const ms = (value: number) => (value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${Math.round(value)} ms`);
@@ -49,7 +52,7 @@ export function markdownTables(report: BenchReport): string {
       b ? ratio(b.wallMs, w.fn.wallMs) : '',
     ];
   });
-  const table = [
+  const table = report.workloads.length === 0 ? '(no workloads measured: --only)' : [
     '| Workload | Function wall | Function peak RSS | Function requests | Minimum requests | skopeo script wall | Script peak RSS | Script requests | Script wall ÷ function wall |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map((r) => `| ${r.join(' | ')} |`),
@@ -71,7 +74,9 @@ export function markdownTables(report: BenchReport): string {
         `| 1 marker, empty cache ÷ node -e 0 | ${ms(one.coldMs)} | ${(one.coldMs / one.nodeMs).toFixed(2)}× |`,
         `| 1 marker, warm cache ÷ node -e 0 | ${ms(one.warmMs)} | ${(one.warmMs / one.nodeMs).toFixed(2)}× |`,
       ].join('\n')
-    : '(1-marker ratios not measured: --only)';
+    : report.targets
+      ? '(1-marker ratios: see the targets table)'
+      : '(1-marker ratios not measured: --only)';
   const m = report.machine;
   return [
     `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.registry}, ${m.skopeo}.`,

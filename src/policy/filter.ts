@@ -32,6 +32,15 @@ function compileOrFail(pattern: string, message: (reason: string) => string): Go
 export function compileTagFilter(spec: TagFilterSpec | undefined): TagFilter {
   const pattern = spec?.pattern ?? '';
   const extract = spec?.extract ?? '';
+  // No pattern (most policies): Go's empty regexp matches every tag at offset 0, and with no
+  // template each key is its tag, so the filter is the identity; a regexp match per tag, per
+  // policy, per run, bought nothing.
+  if (pattern === '' && extract === '') {
+    return {
+      apply: (tags) => [...new Set(tags)].map((tag) => ({ key: tag, original: tag })),
+      matches: () => true,
+    };
+  }
   const regexp = compileOrFail(pattern, (reason) => `invalid regular expression pattern '${pattern}': ${reason}`);
   return {
     apply(tags) {
