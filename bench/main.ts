@@ -245,7 +245,7 @@ export async function main(argv: string[]): Promise<number> {
   let startup;
   if (wanted('startup')) {
     progress('startup');
-    startup = await measureStartup(root, cli, values['startup-runs'] ? Number(values['startup-runs']) : 18);
+    startup = await measureStartup(cli, values['startup-runs'] ? Number(values['startup-runs']) : 18);
   }
 
   const workloads: WorkloadResult[] = [];

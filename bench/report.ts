@@ -88,7 +88,6 @@ export function markdownTables(report: BenchReport): string {
     startup,
     '',
     ratios,
-    ...(report.startup?.bundleNote ? ['', `Bundle: ${report.startup.bundleNote}`] : []),
     '',
   ].join('\n');
 }

@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median, measureProcess } from './measure.js';
@@ -17,8 +16,6 @@ export interface StartupTiming {
 export interface StartupReport {
   tool: string;
   timings: StartupTiming[];
-  /** Why there is no bundled timing, when there is none. */
-  bundleNote?: string;
 }
 
 /**
@@ -51,55 +48,19 @@ function hyperfineRound(commands: Array<{ argv: string[] }>, scratch: string): n
   return parsed.results.map((r) => r.times.map((t) => t * 1000));
 }
 
-/**
- * A throwaway single-file bundle of the built CLI, to learn what module loading costs. The bundle
- * lives in `<scratch>/dist/` beside a copy of package.json because `--version` reads `../package.json`.
- */
-function bundleCli(root: string, cli: string, scratch: string): { path: string } | { note: string } {
-  let esbuild: string;
-  try {
-    esbuild = createRequire(join(root, 'package.json')).resolve('esbuild/bin/esbuild');
-  } catch {
-    return { note: 'not measured: esbuild is not installed' };
-  }
-  mkdirSync(join(scratch, 'dist'));
-  copyFileSync(join(root, 'package.json'), join(scratch, 'package.json'));
-  const out = join(scratch, 'dist', 'main.mjs');
-  const built = spawnSync(
-    esbuild,
-    [
-      cli,
-      '--bundle',
-      '--platform=node',
-      '--format=esm',
-      '--target=node20',
-      // The CommonJS dependencies (ajv, undici) call require(); an ESM bundle has none of its own.
-      "--banner:js=import { createRequire as __aipRequire } from 'node:module'; const require = __aipRequire(import.meta.url);",
-      `--outfile=${out}`,
-      '--log-level=warning',
-    ],
-    { encoding: 'utf8' },
-  );
-  if (built.status !== 0) return { note: `not measured: esbuild failed: ${built.stderr.trim()}` };
-  return { path: out };
-}
-
-/** Startup of `apply-image-policies --version` beside a bare `node -e 0`, and a bundled build when esbuild is at hand. */
-export async function measureStartup(root: string, cli: string, runs = 30): Promise<StartupReport> {
+/** Startup of `apply-image-policies --version` beside a bare `node -e 0`. */
+export async function measureStartup(cli: string, runs = 30): Promise<StartupReport> {
   const scratch = mkdtempSync(join(tmpdir(), 'aip-bench-startup-'));
   try {
     const commands = [
       { label: 'node -e 0', argv: [process.execPath, '-e', '0'] },
       { label: 'apply-image-policies --version', argv: [process.execPath, cli, '--version'] },
     ];
-    const bundle = bundleCli(root, cli, scratch);
-    if ('path' in bundle) commands.push({ label: '--version, esbuild bundle', argv: [process.execPath, bundle.path, '--version'] });
     const rounds = Math.max(1, Math.ceil(runs / 3));
     const medians = await interleaved(commands, rounds, scratch);
     return {
       tool: existsSync(HYPERFINE) ? 'hyperfine, interleaved rounds' : 'repeated spawn, interleaved',
       timings: commands.map((c, i) => ({ label: c.label, command: c.argv.join(' '), medianMs: medians[i]!, runs: rounds * 3 })),
-      ...('note' in bundle ? { bundleNote: bundle.note } : {}),
     };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
