@@ -3,7 +3,7 @@
  * source: ajv checks it at run time and `npm run build` writes it to
  * `fn-config/schema/` so editors validate the same thing (yaml-language-server).
  */
-import { policySelectionSchema } from '../policy/schema.js';
+import { policySelectionSchema } from '../policy/selection-schema.js';
 
 export const FUNCTION_CONFIG_API_VERSION = 'fn.apply-image-policies.dev/v1alpha1';
 export const FUNCTION_CONFIG_KIND = 'ApplyImagePolicies';
