@@ -1,7 +1,8 @@
 /**
  * The JSON schema of the `ApplyImagePolicies` functionConfig. It is the single
- * source: ajv checks it at run time and `npm run build` writes it to
- * `fn-config/schema/` so editors validate the same thing (yaml-language-server).
+ * source: `npm run build` generates the validator the run checks it with
+ * (scripts/gen-validators.mjs) and writes it to `fn-config/schema/` so editors
+ * validate the same thing (yaml-language-server). Plain data: the build imports it.
  */
 import { policySelectionSchema } from '../policy/selection-schema.js';
 
