@@ -14,8 +14,26 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 rmSync(dist, { recursive: true, force: true });
 
+/**
+ * src/validation/precompiled.js has no source: scripts/gen-validators.mjs generated it, just
+ * before this script, beside tsc's output of src/validation/schema-messages.ts.
+ */
+const SCHEMA_MESSAGES = join(root, 'src', 'validation', 'schema-messages.ts');
+const PRECOMPILED = join(root, 'node_modules', '.cache', 'apply-image-policies', 'modules', 'validation', 'precompiled.js');
+const precompiledValidators = {
+  name: 'precompiled-validators',
+  setup(esbuild) {
+    esbuild.onResolve({ filter: /^\.\/precompiled\.js$/ }, (args) => {
+      if (args.importer !== SCHEMA_MESSAGES) return undefined;
+      if (!existsSync(PRECOMPILED)) return { errors: [{ text: `${PRECOMPILED} is missing: run scripts/gen-validators.mjs first` }] };
+      return { path: PRECOMPILED };
+    });
+  },
+};
+
 await build({
   entryPoints: [join(root, 'src', 'main.ts')],
+  plugins: [precompiledValidators],
   outfile: join(dist, 'cli.cjs'),
   bundle: true,
   platform: 'node',

@@ -1,9 +1,10 @@
 /**
  * The JSON schema of the `ApplyImagePolicies` functionConfig. It is the single
- * source: ajv checks it at run time and `npm run build` writes it to
- * `fn-config/schema/` so editors validate the same thing (yaml-language-server).
+ * source: `npm run build` generates the validator the run checks it with
+ * (scripts/gen-validators.mjs) and writes it to `fn-config/schema/` so editors
+ * validate the same thing (yaml-language-server). Plain data: the build imports it.
  */
-import { policySelectionSchema } from '../policy/schema.js';
+import { policySelectionSchema } from '../policy/selection-schema.js';
 
 export const FUNCTION_CONFIG_API_VERSION = 'fn.apply-image-policies.dev/v1alpha1';
 export const FUNCTION_CONFIG_KIND = 'ApplyImagePolicies';

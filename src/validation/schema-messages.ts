@@ -1,13 +1,17 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+// Types only: a run never loads ajv, it imports the validators the build generated from the schemas.
+import type { ErrorObject } from 'ajv';
+import { precompiled, type PrecompiledValidator } from './precompiled.js';
 
 /**
  * ajv reports JSON pointers and terse keywords; users edit YAML, so every message
  * names the field the way they write it (`spec.policies[0].policy.semver.range`),
  * with the offending key in the path for unknown and missing fields.
  */
-// verbose: the oneOf message reads the branch schemas from each error.
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false, verbose: true });
-const compiled = new WeakMap<object, ValidateFunction>();
+
+/** A validator as ajv's `compile` and its standalone code make them (see ajv-options.ts). */
+export type SchemaValidator = PrecompiledValidator;
+
+const found = new WeakMap<object, SchemaValidator>();
 
 /**
  * The name of a list entry, so a message says which entry it means and not only its index
@@ -17,13 +21,33 @@ const compiled = new WeakMap<object, ValidateFunction>();
 export type EntryNamer = (listPointer: string, entry: unknown) => string | undefined;
 
 export function validateAgainst(schema: object, value: unknown, root = '', nameEntry?: EntryNamer): string[] {
-  let validate = compiled.get(schema);
-  if (!validate) {
-    validate = ajv.compile(schema);
-    compiled.set(schema, validate);
-  }
+  return validateWith(precompiledValidator(schema), value, root, nameEntry);
+}
+
+/** The messages for `value` from one validator: validateAgainst's, and the drift test's runtime-compiled ones. */
+export function validateWith(validate: SchemaValidator, value: unknown, root = '', nameEntry?: EntryNamer): string[] {
   if (validate(value)) return [];
   return describeErrors(validate.errors ?? [], root, value, nameEntry);
+}
+
+/**
+ * The validator `npm run build` generated for this schema (scripts/gen-validators.mjs), found by
+ * the schema's JSON text. None means the schema is not in the generator's list or changed since
+ * the last build: that throws rather than load ajv and compile, so a test catches it.
+ */
+export function precompiledValidator(schema: object): SchemaValidator {
+  let validate = found.get(schema);
+  if (validate === undefined) {
+    validate = precompiled.get(JSON.stringify(schema));
+    if (validate === undefined) {
+      const title = (schema as { title?: unknown }).title;
+      throw new Error(
+        `no precompiled validator for the schema${typeof title === 'string' ? ` ${title}` : ''}: run \`npm run build\`, and list a new schema in scripts/gen-validators.mjs`,
+      );
+    }
+    found.set(schema, validate);
+  }
+  return validate;
 }
 
 function describeErrors(errors: readonly ErrorObject[], root: string, value: unknown, nameEntry: EntryNamer | undefined): string[] {
