@@ -198,6 +198,8 @@ export async function main(argv: string[]): Promise<number> {
       'profile-dir': { type: 'string' },
       // With --profile: instead of profiling, time this other build's main.js against this one's.
       against: { type: 'string' },
+      // With --profile or --against: the measured runs find a cache an unmeasured run just filled.
+      warm: { type: 'boolean' },
       // With --profile: instead, the cold run at each of these caps on requests in flight, e.g. 4,16,64.
       concurrency: { type: 'string' },
     },
@@ -233,8 +235,8 @@ export async function main(argv: string[]): Promise<number> {
         values.concurrency !== undefined
           ? await compareConcurrency(bench, workload, values.concurrency.split(',').map(Number), runs ?? 3)
           : values.against !== undefined
-          ? await compareBuilds(bench, workload, { before: resolve(values.against), after: cli }, runs ?? 5)
-          : await profileWorkload(bench, workload, dir, runs ?? 3),
+          ? await compareBuilds(bench, workload, { before: resolve(values.against), after: cli }, runs ?? 5, values.warm ?? false)
+          : await profileWorkload(bench, workload, dir, runs ?? 3, [], values.warm ?? false),
       );
     });
     return 0;

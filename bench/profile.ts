@@ -96,17 +96,30 @@ export function breakdown(profile: CpuProfile): ProfileBreakdown {
   };
 }
 
-export async function profileWorkload(bench: Bench, workload: Workload, dir: string, runs: number, extraNodeArgs: string[] = []): Promise<string> {
+/**
+ * With `warm`, each measured run finds the cache an unmeasured run just filled (the bench's warm
+ * rows); otherwise the cache starts empty.
+ */
+async function warmedSandbox(bench: Bench, cli: string, input: string, warm: boolean): Promise<Sandbox> {
+  const sandbox = new Sandbox();
+  if (warm) {
+    const filling = await measureProcess(process.execPath, [cli], { input, env: sandbox.env() });
+    if (filling.code !== 0) throw new Error(`the run filling the cache exited ${filling.code}: ${filling.stderr.slice(-2000)}`);
+  }
+  bench.proxy.clear();
+  return sandbox;
+}
+
+export async function profileWorkload(bench: Bench, workload: Workload, dir: string, runs: number, extraNodeArgs: string[] = [], warm = false): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const input = buildResourceList(bench.proxy.host, workload.shape);
   writeFileSync(join(dir, 'input.yaml'), input);
-  const lines: string[] = [`Profile of (${workload.id}) ${workload.title}: input ${join(dir, 'input.yaml')}, registry ${bench.proxy.host}`];
+  const lines: string[] = [`Profile of (${workload.id}) ${workload.title}${warm ? ', warm cache' : ''}: input ${join(dir, 'input.yaml')}, registry ${bench.proxy.host}`];
   for (let i = 0; i < runs; i++) {
     const out = join(dir, `run-${i}`);
     mkdirSync(out, { recursive: true });
-    const sandbox = new Sandbox();
+    const sandbox = await warmedSandbox(bench, bench.cli, input, warm);
     try {
-      bench.proxy.clear();
       const sample = await measureProcess(process.execPath, [...extraNodeArgs, '--cpu-prof', '--cpu-prof-dir', out, '--cpu-prof-interval', '1000', bench.cli], { input, env: sandbox.env() });
       if (sample.code !== 0) throw new Error(`profiled run exited ${sample.code}: ${sample.stderr.slice(-2000)}`);
       checkPins(bench.proxy.host, workload.shape.policies, sample.stdout);
@@ -131,15 +144,14 @@ export async function profileWorkload(bench: Bench, workload: Workload, dir: str
  * Two builds of the CLI on the same cold workload in alternating rounds (A B, B A, …), unprofiled:
  * a before/after that a drifting load weighs on alike. Each output is checked like the bench's.
  */
-export async function compareBuilds(bench: Bench, workload: Workload, builds: { before: string; after: string }, rounds: number): Promise<string> {
+export async function compareBuilds(bench: Bench, workload: Workload, builds: { before: string; after: string }, rounds: number, warm = false): Promise<string> {
   const input = buildResourceList(bench.proxy.host, workload.shape);
   const samples: Record<'before' | 'after', Array<{ wallMs: number; rssKb: number; requests: number }>> = { before: [], after: [] };
   for (let round = 0; round < rounds; round++) {
     const order: Array<'before' | 'after'> = round % 2 === 0 ? ['before', 'after'] : ['after', 'before'];
     for (const which of order) {
-      const sandbox = new Sandbox();
+      const sandbox = await warmedSandbox(bench, builds[which], input, warm);
       try {
-        bench.proxy.clear();
         const sample = await measureProcess(process.execPath, [builds[which]], { input, env: sandbox.env() });
         if (sample.code !== 0) throw new Error(`${which} exited ${sample.code}: ${sample.stderr.slice(-2000)}`);
         checkPins(bench.proxy.host, workload.shape.policies, sample.stdout);
@@ -156,7 +168,7 @@ export async function compareBuilds(bench: Bench, workload: Workload, builds: { 
   };
   const line = (which: 'before' | 'after') =>
     `${which.padEnd(6)} ${builds[which]}: median ${Math.round(mid(samples[which].map((s) => s.wallMs)))} ms (${samples[which].map((s) => Math.round(s.wallMs)).join(', ')}), peak RSS ${Math.round(mid(samples[which].map((s) => s.rssKb)) / 1024)} MiB, ${mid(samples[which].map((s) => s.requests))} requests`;
-  return `(${workload.id}) ${workload.title}, ${rounds} alternating rounds:\n${line('before')}\n${line('after')}\n`;
+  return `(${workload.id}) ${workload.title}${warm ? ', warm cache' : ''}, ${rounds} alternating rounds:\n${line('before')}\n${line('after')}\n`;
 }
 
 /**

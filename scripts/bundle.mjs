@@ -3,7 +3,9 @@
 // every dependency it loads, one CommonJS file with its source map) and dist/cli.cache (V8's code
 // cache of a typical run). src/launcher.ts says why the CLI ships this way. Runs in `npm run build`
 // after `tsc`, which type-checks and emits the modules the other build scripts read.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -81,10 +83,36 @@ if (nonAscii !== -1) {
 }
 
 /*
- * The code cache holds what one run compiled, so the run should be a typical one: a Flux
- * ImageRepository and ImagePolicy, a marked Deployment, the registry client. Its registry is a
- * closed port on loopback, so the build needs no network and fails fast at the first connection.
+ * The code cache holds what one run compiled, so the run should be a typical one that succeeds: a
+ * Flux ImageRepository and ImagePolicy, a marked Deployment pinned through the registry client,
+ * results written. Functions the warm-up never reached are compiled from source at every run.
+ * The build needs no network, so the registry is a few lines of node:http on loopback that answer
+ * the distribution API calls such a run makes (a tag list and a manifest); it exists only to walk
+ * the code, the tests run against a real registry.
  */
+const MANIFEST = JSON.stringify({
+  schemaVersion: 2,
+  mediaType: 'application/vnd.oci.image.manifest.v1+json',
+  config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'0'.repeat(64)}`, size: 2 },
+  layers: [],
+});
+const MANIFEST_DIGEST = `sha256:${createHash('sha256').update(MANIFEST).digest('hex')}`;
+const warmUpRegistry = createServer((request, response) => {
+  const path = (request.url ?? '').split('?')[0];
+  if (path === '/v2/' || path === '/v2') {
+    response.writeHead(200, { 'content-type': 'application/json', 'docker-distribution-api-version': 'registry/2.0' }).end('{}');
+  } else if (path === '/v2/warm-up/app/tags/list') {
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name: 'warm-up/app', tags: ['1.0.0', '1.1.0', 'latest'] }));
+  } else if (path.startsWith('/v2/warm-up/app/manifests/')) {
+    response.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': MANIFEST_DIGEST, 'content-length': Buffer.byteLength(MANIFEST) });
+    response.end(request.method === 'HEAD' ? undefined : MANIFEST);
+  } else {
+    response.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"NAME_UNKNOWN","message":"unknown"}]}');
+  }
+});
+await new Promise((resolve) => warmUpRegistry.listen(0, '127.0.0.1', resolve));
+const registryHost = `127.0.0.1:${warmUpRegistry.address().port}`;
+
 const WARM_UP = `apiVersion: config.kubernetes.io/v1
 kind: ResourceList
 items:
@@ -100,14 +128,14 @@ items:
       spec:
         containers:
         - name: app
-          image: 127.0.0.1:9/warm-up/app:1.0.0 # {"$imagepolicy": "flux-system:app"}
+          image: ${registryHost}/warm-up/app:1.0.0 # {"$imagepolicy": "flux-system:app"}
 - apiVersion: image.toolkit.fluxcd.io/v1
   kind: ImageRepository
   metadata:
     name: app
     namespace: flux-system
   spec:
-    image: 127.0.0.1:9/warm-up/app
+    image: ${registryHost}/warm-up/app
     interval: 5m
 - apiVersion: image.toolkit.fluxcd.io/v1
   kind: ImagePolicy
@@ -124,17 +152,24 @@ items:
 const cache = join(dist, 'cli.cache');
 const scratch = mkdtempSync(join(tmpdir(), 'aip-code-cache-'));
 try {
-  const run = spawnSync(process.execPath, [join(dist, 'main.js'), '--timeout', '5s'], {
-    input: WARM_UP,
-    encoding: 'utf8',
-    env: { ...process.env, APPLY_IMAGE_POLICIES_WRITE_CODE_CACHE: cache, XDG_CACHE_HOME: scratch, HOME: scratch, DOCKER_CONFIG: scratch },
+  const run = await new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(dist, 'main.js'), '--timeout', '20s'], {
+      env: { ...process.env, APPLY_IMAGE_POLICIES_WRITE_CODE_CACHE: cache, XDG_CACHE_HOME: scratch, HOME: scratch, DOCKER_CONFIG: scratch },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject).on('close', (status) => resolve({ status, stdout, stderr }));
+    child.stdin.end(WARM_UP);
   });
-  // The run is meant to fail (nothing listens on port 9); it must still have run the CLI.
-  if (!run.stdout.includes('kind: ResourceList') || !existsSync(cache)) {
-    process.stderr.write(`bundle: the code-cache run did not complete (exit ${run.status}):\n${run.stderr}`);
+  // A cache of a run that failed early would hold little: the warm-up must have pinned.
+  if (run.status !== 0 || !run.stdout.includes(`${registryHost}/warm-up/app:1.1.0@${MANIFEST_DIGEST}`) || !existsSync(cache)) {
+    process.stderr.write(`bundle: the code-cache run did not pin (exit ${run.status}):\n${run.stderr}`);
     process.exit(1);
   }
 } finally {
+  warmUpRegistry.close();
   rmSync(scratch, { recursive: true, force: true });
 }
 process.stdout.write(`bundle: dist/cli.cjs ${(statSync(join(dist, 'cli.cjs')).size / 1024).toFixed(0)} KiB, code cache ${(statSync(cache).size / 1024).toFixed(0)} KiB\n`);

@@ -13,6 +13,7 @@ import requestApi from 'undici/lib/api/index.js';
 import connectModule from 'undici/lib/core/connect.js';
 import DispatcherModule from 'undici/lib/dispatcher/dispatcher.js';
 import EnvHttpProxyAgentModule from 'undici/lib/dispatcher/env-http-proxy-agent.js';
+import { proxyFromEnv, type ProxySettings } from './proxy-env.js';
 import { connectionHostOf, type OnBehalfOfOptions } from './transport/tls-host.js';
 
 /*
@@ -47,12 +48,6 @@ export interface TlsProfile {
   key?: string;
 }
 
-export interface ProxySettings {
-  httpProxy?: string;
-  httpsProxy?: string;
-  noProxy?: string;
-}
-
 /**
  * The address to open a socket to for a host name or IP literal (no brackets, no port). Lets a
  * test give a registry a remote-looking name (`registry.example.test`, a private-range literal)
@@ -76,15 +71,6 @@ export interface BaseDispatcherOptions {
   proxy?: ProxySettings;
   /** Default: the host name itself, resolved by DNS. */
   addressOf?: AddressOf;
-}
-
-/** Proxy settings from the environment; lower-case names win, as in curl. */
-export function proxyFromEnv(env: NodeJS.ProcessEnv = process.env): ProxySettings {
-  const pick = (name: string) => env[name.toLowerCase()] || env[name.toUpperCase()] || undefined;
-  const httpProxy = pick('http_proxy');
-  const httpsProxy = pick('https_proxy');
-  const noProxy = pick('no_proxy');
-  return { ...(httpProxy ? { httpProxy } : {}), ...(httpsProxy ? { httpsProxy } : {}), ...(noProxy ? { noProxy } : {}) };
 }
 
 let extraCaFromEnv: string[] | undefined;

@@ -57,6 +57,40 @@ describe.skipIf(!registryAvailable())('the CLI reaching real registries', () => 
   };
   const policy = (name: string, image: string, extra = '') => [fluxRepository(name, image, extra), fluxPolicy(name, name, 'semver:\n  range: 1.x')];
 
+  it('a run the cache answers whole (IfNotPresent digests) loads no HTTP or TLS code at all', async () => {
+    // Node's own list of the built-in modules it loaded, printed as the process exits: the
+    // registry client's transport (undici, node:http, node:tls, node:http2) costs ~25 ms to load.
+    const probe = join(basic.tempDir, 'builtins-probe.cjs');
+    await writeFile(
+      probe,
+      "process.on('exit', () => process.stderr.write('BUILTINS ' + JSON.stringify(process.moduleLoadList.filter((m) => m.startsWith('NativeModule '))) + '\\n'));\n",
+    );
+    const builtinsOf = (run: FnRun): string[] => {
+      const line = run.stderr.split('\n').find((l) => l.startsWith('BUILTINS '));
+      expect(line, run.stderr).toBeDefined();
+      return JSON.parse(line!.slice('BUILTINS '.length)) as string[];
+    };
+    const env = { ...(await envWith({})), NODE_OPTIONS: `--require ${probe}` };
+    const cacheDir = join(basic.tempDir, 'answered-by-cache');
+    // IfNotPresent: under the default, Always, each run asks again whether the tag moved.
+    const input = resourceList([
+      fluxRepository('public', `${open.proxy.host}/public/app`),
+      fluxPolicy('public', 'public', 'semver:\n  range: 1.x', '  digestReflectionPolicy: IfNotPresent\n'),
+      pod('public'),
+    ]);
+    const cold = await runFn(input, { args: ['--cache-dir', cacheDir], env });
+    expect(cold.code, cold.stderr).toBe(0);
+    // The probe sees what a run with requests loads, so its silence below is not blindness.
+    expect(builtinsOf(cold)).toContain('NativeModule http');
+    open.proxy.clear();
+    const warm = await runFn(input, { args: ['--cache-dir', cacheDir], env });
+    expect(warm.code, warm.stderr).toBe(0);
+    pinnedTo(warm, `${open.proxy.host}/public/app:1.0.0`, openImage.digest);
+    expect(open.proxy.count()).toBe(0);
+    const loaded = builtinsOf(warm);
+    for (const module of ['http', 'tls', 'http2', '_http_client']) expect(loaded).not.toContain(`NativeModule ${module}`);
+  });
+
   it('htpasswd (Basic) and token auth with credentials from config.json', async () => {
     const env = await envWith({ [basic.registry.host]: { auth: b64(`deploy:${PASSWORD}`) }, [bearer.registry.host]: { username: 'robot', password: PASSWORD } });
     const run = await runFn(
