@@ -1,4 +1,5 @@
-import { RE2JS, RE2JSSyntaxException } from 're2js';
+import { createRequire } from 'node:module';
+import type { RE2JS } from 're2js';
 
 /**
  * Go `regexp` behaviour on top of re2js (a port of the same RE2 engine): RE2
@@ -36,10 +37,59 @@ export function compileGoRegexp(source: string): GoRegexp {
   return regexp;
 }
 
+/*
+ * re2js is loaded on the first pattern it compiles, not with this module. Loading it costs a
+ * one-marker run ~10 ms (293 KiB of code, and it decodes its Unicode tables when it loads), and a
+ * run without a filterTags pattern, verify identity or exclusionList of its own compiles nothing
+ * with it (see JS_EQUIVALENTS). In the bundle, esbuild turns the literal `require('re2js')` into a
+ * call of the bundled copy; the ES module (vitest, the tsc output) has no `require` and makes one.
+ */
+type Re2js = typeof import('re2js');
+let re2js: Re2js | undefined;
+function loadRe2js(): Re2js {
+  return (re2js ??= (typeof require === 'function' ? require('re2js') : createRequire(import.meta.url)('re2js')) as Re2js);
+}
+
+/*
+ * Patterns whose `test` a JavaScript RegExp answers exactly as RE2 does, so that compiling them
+ * needs no re2js: Flux's default exclusion list (src/policy/filter.ts), which every ImagePolicy of
+ * an ImageRepository without an exclusionList compiles and only ever asks `test`. Why each pair
+ * agrees, for every JavaScript string (re2js reads one code point at a time, a lone surrogate as
+ * itself): without flags RE2's `^` and `$` are the start and end of the text (Go's `$` never
+ * matches before a final newline, and neither does JavaScript's without the `m` flag), and RE2's
+ * `.` is any code point but `\n`: a run of them is a run of code units other than `\n`, which is
+ * what `[^\n]` repeated matches (lone surrogates included; JavaScript's own `.` would also stop
+ * at `\r`, U+2028 and U+2029). Both patterns are anchored at the start, so the unanchored search is the anchored one.
+ * test/policy/go-regexp.test.ts holds each pair to re2js over random strings. Any other question
+ * (submatches, expand) of these patterns still goes to re2js.
+ */
+const JS_EQUIVALENTS: ReadonlyMap<string, RegExp> = new Map([
+  ['^.*\\.sig$', /^[^\n]*\.sig$/],
+  ['^sha256-[0-9a-f]{64}(\\..+)?$', /^sha256-[0-9a-f]{64}(?:\.[^\n]+)?$/],
+]);
+
+/** The sources {@link compileGoRegexp} answers `test` for without re2js; for the tests. */
+export const JS_EQUIVALENT_SOURCES: readonly string[] = [...JS_EQUIVALENTS.keys()];
+
 function compileUncached(source: string): GoRegexp {
+  const equivalent = JS_EQUIVALENTS.get(source);
+  if (!equivalent) return compileWithRe2js(source);
+  let full: GoRegexp | undefined;
+  const withRe2js = () => (full ??= compileWithRe2js(source));
+  return {
+    source,
+    test: (input) => equivalent.test(input),
+    findSubmatchIndex: (input) => withRe2js().findSubmatchIndex(input),
+    expand: (template, input, match) => withRe2js().expand(template, input, match),
+  };
+}
+
+/** A pattern compiled by re2js, never by a JavaScript equivalent: what the tests compare those with. */
+export function compileWithRe2js(source: string): GoRegexp {
+  const { RE2JS: Re2, RE2JSSyntaxException } = loadRe2js();
   let compiled: RE2JS;
   try {
-    compiled = RE2JS.compile(source);
+    compiled = Re2.compile(source);
   } catch (error) {
     if (error instanceof RE2JSSyntaxException) throw new GoRegexpSyntaxError(error.message);
     throw error;
