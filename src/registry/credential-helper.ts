@@ -5,7 +5,7 @@
  * (refresh) token. This is how ECR, GCR/Artifact Registry, ACR and desktop keychains hand out
  * credentials.
  */
-import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
 import type { Credential } from './types.js';
 
 export class CredentialHelperError extends Error {
@@ -19,6 +19,13 @@ export interface HelperRunOptions {
 }
 
 const NOT_FOUND = /credentials not found/i;
+
+/*
+ * node:child_process (which loads dgram, the socket list and the spawn bindings, 9 of Node's
+ * modules) is loaded when a helper first runs, not with the keychain: most runs configure none.
+ */
+let childProcessModule: typeof import('node:child_process') | undefined;
+const childProcess = () => (childProcessModule ??= createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process'));
 
 /** Helper output is only ever parsed; never quoted back, since it holds the secret. */
 export function parseHelperOutput(stdout: string, helper: string): Credential {
@@ -40,7 +47,7 @@ export function runCredentialHelper(helper: string, serverUrl: string, options: 
   }
   const program = `docker-credential-${helper}`;
   return new Promise((resolve, reject) => {
-    const child = execFile(
+    const child = childProcess().execFile(
       program,
       ['get'],
       { env: options.env ?? process.env, timeout: options.timeoutMs ?? 60_000, maxBuffer: 1024 * 1024, encoding: 'utf8' },
