@@ -11,7 +11,7 @@ import { decodeFileText, encodeFileText, FileModeError, loadFiles, type LoadedFi
 import { gatherPolicySources } from './policy-sources.js';
 import { explanationOf, wantsExplanation, writeExplanation, type ExplainRequest } from './explain-output.js';
 import { startProgress } from './progress.js';
-import { count, formatSummary, secondsSince, type RunSummary } from './summary.js';
+import { count, formatSummary, msSinceProcessStart, secondsSince, type RunSummary } from './summary.js';
 
 export { FileModeError } from './load-files.js';
 
@@ -37,7 +37,7 @@ export interface FileModeOptions {
 export async function runFileMode(options: FileModeOptions): Promise<number> {
   const out = options.out ?? process.stdout;
   const err = options.err ?? process.stderr;
-  const started = performance.now();
+  const started = msSinceProcessStart();
   const summary: RunSummary = { sites: 0, changed: 0, unchanged: 0, errors: 0, requests: 0, seconds: 0, check: options.check };
   let registry: RegistryClient | undefined;
   const finish = (code: number, results: readonly KrmResult[] = []): number => {

@@ -3,7 +3,7 @@ import { errorCount, formatResult } from '../diagnostics/results.js';
 import type { RegistryClient } from '../registry/types.js';
 import { explanationOf, wantsExplanation, writeExplanation, type ExplainRequest } from './explain-output.js';
 import { startProgress } from './progress.js';
-import { count, formatSummary, secondsSince } from './summary.js';
+import { count, formatSummary, msSinceProcessStart, secondsSince } from './summary.js';
 
 /** Bytes, not text: runKrm refuses input that is not UTF-8 rather than decoding it lossily. */
 async function readStdin(): Promise<Buffer> {
@@ -14,7 +14,7 @@ async function readStdin(): Promise<Buffer> {
 
 /** KRM mode: the ResourceList from stdin to stdout, diagnostics and the summary on stderr. */
 export async function runKrmMode(options: { offline: boolean; cacheDir?: string; timeout?: string; explain?: ExplainRequest }): Promise<number> {
-  const started = performance.now();
+  const started = msSinceProcessStart();
   const input = await readStdin();
   let registry: RegistryClient | undefined;
   const progress = startProgress({
