@@ -7,8 +7,8 @@
 // its own, whose edited entries are spliced back between the untouched bytes.
 import { CST } from 'yaml';
 import type { KrmResult } from '../diagnostics/results.js';
-import { stringify } from 'yaml';
 import { endsWithComment, entryCanBeSkipped, splitItems } from './item-split.js';
+import { stringifyResults } from './results-yaml.js';
 
 /** What the fast path needs of resource-list.ts's full parse (given, not imported: that module calls this one). */
 export interface Composed<L> {
@@ -95,7 +95,7 @@ export function parseFast<L extends ListShape>(text: string, compose: (text: str
       out.push(text.slice(at));
       if (results.length === 0) return out.join('');
       if (!text.endsWith('\n')) out.push('\n');
-      out.push(stringify({ results: results.map((r) => JSON.parse(JSON.stringify(r)) as unknown) }, { lineWidth: 0 }));
+      out.push(stringifyResults(results.map((r) => JSON.parse(JSON.stringify(r)) as unknown)));
       return out.join('');
     },
   };

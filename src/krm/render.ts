@@ -1,6 +1,7 @@
-import { isSeq, stringify, type CST, type Document, type YAMLMap } from 'yaml';
+import { isSeq, type CST, type Document, type YAMLMap } from 'yaml';
 import type { YamlStream } from '../markers/yaml-stream.js';
 import type { KrmResult } from '../diagnostics/results.js';
+import { stringifyResults } from './results-yaml.js';
 
 /**
  * Writes the ResourceList back. Items are emitted from the edited CST so every
@@ -21,7 +22,7 @@ export function renderResults(stream: YamlStream, document: Document.Parsed, roo
     // Appending after a `...` would start a new document; let the AST place results then.
     if (!endsWithDocumentEnd(text)) {
       if (!text.endsWith('\n')) text += '\n';
-      return text + stringify({ results: merged }, { lineWidth: 0 });
+      return text + stringifyResults(merged);
     }
     blockMap.items.splice(index, 0, ...removed);
   }
