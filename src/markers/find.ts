@@ -40,6 +40,8 @@ export function scanMarkers(node: unknown): MarkerScan {
   return scan;
 }
 
+// `path` is one array the walk pushes to and pops from; a finding takes a copy. A copy per
+// node instead was most of the walk's allocation on a package of 500 marked Deployments.
 function visit(node: unknown, path: (string | number)[], scan: MarkerScan): void {
   // Aliases are skipped like Flux's walker skips go-yaml AliasNodes; the anchored node is
   // visited (and rewritten) where it is defined.
@@ -48,14 +50,20 @@ function visit(node: unknown, path: (string | number)[], scan: MarkerScan): void
     check(node, path, scan);
   } else if (isMap(node)) {
     for (const pair of node.items) {
-      const here = [...path, keyName(pair.key)];
-      checkKey(pair.key, here, scan);
-      visit(pair.value, here, scan);
+      path.push(keyName(pair.key));
+      checkKey(pair.key, path, scan);
+      visit(pair.value, path, scan);
+      path.pop();
     }
   } else if (isSeq(node)) {
     node.items.forEach((item, i) => {
-      if (isPair(item)) visit(item.value, [...path, i, keyName(item.key)], scan);
-      else visit(item, [...path, i], scan);
+      path.push(i);
+      if (isPair(item)) {
+        path.push(keyName(item.key));
+        visit(item.value, path, scan);
+        path.pop();
+      } else visit(item, path, scan);
+      path.pop();
     });
   }
 }
@@ -74,8 +82,8 @@ function check(scalar: Scalar, path: (string | number)[], scan: MarkerScan): voi
   const comment = ctx.lineComment ?? ctx.headComment;
   if (comment === undefined) return;
   const { ref, problem } = inspectMarkerComment(comment);
-  if (ref) scan.fields.push({ ref, path, value: scalarText(scalar), scalar });
-  else if (problem) scan.problems.push({ path, comment, problem });
+  if (ref) scan.fields.push({ ref, path: [...path], value: scalarText(scalar), scalar });
+  else if (problem) scan.problems.push({ path: [...path], comment, problem });
 }
 
 // People often put the marker on the line above `image: ...`; go-yaml hangs that comment on
@@ -87,7 +95,7 @@ function checkKey(key: unknown, path: (string | number)[], scan: MarkerScan): vo
   const last = head.split('\n').pop() ?? head;
   if (inspectMarkerComment(last).ref) {
     scan.problems.push({
-      path,
+      path: [...path],
       comment: last,
       problem: 'a marker on the line above a key is not applied (Flux reads it as the key\'s comment); put it after the value on the same line',
     });
