@@ -30,11 +30,14 @@ export interface ScalarContext {
 
 type ScalarToken = CST.FlowScalar | CST.BlockScalar;
 
+/** A token in source order: the CST token itself wherever it has a source, read and never changed. */
 interface Flat {
-  type: string;
-  source: string;
-  node?: ScalarToken;
+  readonly type: string;
+  readonly source: string;
 }
+
+/** The context of a scalar with no comment outside any flow collection: most scalars, shared. */
+const PLAIN_CONTEXT: ScalarContext = Object.freeze({ inFlow: false });
 
 const contexts = new WeakMap<object, ScalarContext>();
 
@@ -56,8 +59,10 @@ export function analyzeTokens(tokens: readonly CST.Token[]): void {
   const flat: Flat[] = [];
   const pending: { node: ScalarToken; at: number; idx: number; inFlow: boolean }[] = [];
 
+  // The tokens themselves, not copies: a marked ResourceList entry has hundreds of them, and
+  // a copy each was most of what placing comments allocated.
   const push = (t: { type: string; source?: string }): number => {
-    flat.push({ type: t.type, source: t.source ?? '' });
+    flat.push(typeof t.source === 'string' ? (t as Flat) : { type: t.type, source: '' });
     return flat.length - 1;
   };
   const pushAll = (ts: readonly CST.SourceToken[] | undefined): void => {
@@ -110,7 +115,7 @@ export function analyzeTokens(tokens: readonly CST.Token[]): void {
       case 'block-scalar': {
         const first = flat.length;
         for (const t of tok.props) push(t);
-        const idx = flat.push({ type: tok.type, source: tok.source, node: tok }) - 1;
+        const idx = flat.push(tok) - 1;
         pending.push({ node: tok, at: at ?? first, idx, inFlow });
         // The body owns its final line break; a zero-width newline lets the line scans see
         // that the next token starts a fresh line.
@@ -120,7 +125,7 @@ export function analyzeTokens(tokens: readonly CST.Token[]): void {
       case 'scalar':
       case 'single-quoted-scalar':
       case 'double-quoted-scalar': {
-        const idx = flat.push({ type: tok.type, source: tok.source, node: tok }) - 1;
+        const idx = flat.push(tok) - 1;
         pending.push({ node: tok, at: at ?? idx, idx, inFlow });
         pushAll(tok.end);
         return;
@@ -137,10 +142,14 @@ export function analyzeTokens(tokens: readonly CST.Token[]): void {
   for (const t of tokens) walk(t, false);
 
   for (const p of pending) {
-    const ctx: ScalarContext = { inFlow: p.inFlow };
     const line = p.node.type === 'block-scalar' ? headerComment(p.node) : trailingComment(flat, p.idx, p.inFlow);
-    if (line !== undefined) ctx.lineComment = line;
     const head = commentAbove(flat, p.at);
+    if (line === undefined && head === undefined && !p.inFlow) {
+      contexts.set(p.node, PLAIN_CONTEXT);
+      continue;
+    }
+    const ctx: ScalarContext = { inFlow: p.inFlow };
+    if (line !== undefined) ctx.lineComment = line;
     if (head !== undefined) ctx.headComment = head;
     contexts.set(p.node, ctx);
   }
