@@ -97,6 +97,12 @@ export async function resolveSites(
   const unchanged: PolicySite[] = [];
   await Promise.all(prepared.map((entry) => computeValues(entry, registry, findings, updates, unchanged)));
   if (findings.failed) return done();
+  // Policies finish in the order their registries answer; results follow the input, so two runs
+  // of the same package print the same results.
+  const inputOrder = new Map(sites.map((site, index) => [site, index]));
+  const byInputOrder = (a: PolicySite, b: PolicySite): number => (inputOrder.get(a) ?? 0) - (inputOrder.get(b) ?? 0);
+  updates.sort((a, b) => byInputOrder(a.site, b.site));
+  unchanged.sort(byInputOrder);
 
   const explained = (site: PolicySite, message: string): string => {
     if (!options.explain) return message;

@@ -294,6 +294,32 @@ spec:
     });
   });
 
+  it('lists the pins in the order of the input, whichever registry answers first', async () => {
+    // The first marker's repository answers last: its tag list and manifests are held back.
+    fx.proxy.setIntercept(async (entry) => {
+      if (entry.path.startsWith('/v2/team/app/')) await new Promise((resolve) => setTimeout(resolve, 400));
+      return undefined;
+    });
+    try {
+      const pods = ['app', 'multi', 'legacy'].map(
+        (policy) => `apiVersion: v1
+kind: Pod
+metadata: {name: ${policy}}
+spec:
+  containers:
+  - name: c
+    image: old # {"$imagepolicy": "flux-system:${policy}"}
+`,
+      );
+      const run = await runFn(resourceList([...policies(), ...pods]), { env: env() });
+      expect(run.code, run.stderr).toBe(0);
+      const results = (parse(run.stdout) as { results: Result[] }).results.filter((r) => r.resourceRef?.kind === 'Pod');
+      expect(results.map((r) => r.resourceRef?.name)).toEqual(['app', 'multi', 'legacy']);
+    } finally {
+      fx.proxy.setIntercept(undefined);
+    }
+  });
+
   it('prints nothing and exits 1 for input that is not a ResourceList, so kpt writes nothing', async () => {
     const notYaml = await runFn('items: [unclosed', { env: env() });
     expect(notYaml.code).toBe(1);
