@@ -6,8 +6,9 @@
  * from each sample's stack: the first frame on it, from the top, that names a phase. `(idle)` is
  * the main thread waiting, here on the registry.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { dirname, join } from 'node:path';
 import { buildResourceList } from './fixtures.js';
 import { checkPins, Sandbox, type Bench } from './runner.js';
 import { measureProcess } from './measure.js';
@@ -15,7 +16,7 @@ import type { Workload } from './workloads.js';
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber?: number };
   children?: number[];
 }
 interface CpuProfile {
@@ -36,16 +37,16 @@ interface CpuProfile {
 const PHASES: Array<{ phase: string; match: (frame: ProfileNode['callFrame']) => boolean }> = [
   { phase: 'module load', match: (f) => f.url.startsWith('node:internal/modules/') || f.functionName === 'compileForInternalLoader' },
   { phase: 'render: results', match: (f) => f.functionName === 'renderResults' },
-  { phase: 'render: ResourceList', match: (f) => f.url.includes('/krm/render.js') || (f.functionName === 'render' && f.url.includes('/krm/')) },
+  { phase: 'render: ResourceList', match: (f) => /\/krm\/render\.(js|ts)$/.test(f.url) || (f.functionName === 'render' && f.url.includes('/krm/')) },
   { phase: 'write pins (applyUpdates)', match: (f) => f.functionName === 'applyUpdates' },
   { phase: 'find markers', match: (f) => f.functionName === 'objectSites' },
   { phase: 'parse ResourceList', match: (f) => f.functionName === 'parseResourceList' || f.functionName === 'decodeResourceList' },
   { phase: 'functionConfig', match: (f) => f.functionName === 'loadFunctionConfig' },
   { phase: 'policy collection', match: (f) => f.functionName === 'collectPolicies' },
   { phase: 'registry: undici', match: (f) => f.url.includes('/undici/') },
-  { phase: 'registry: client and cache', match: (f) => f.url.includes('/dist/registry/') },
-  { phase: 'selection (policy)', match: (f) => f.url.includes('/dist/policy/') },
-  { phase: 'resolve (other)', match: (f) => f.url.includes('/dist/resolve/') },
+  { phase: 'registry: client and cache', match: (f) => /\/(dist|src)\/registry\//.test(f.url) },
+  { phase: 'selection (policy)', match: (f) => /\/(dist|src)\/policy\//.test(f.url) },
+  { phase: 'resolve (other)', match: (f) => /\/(dist|src)\/resolve\//.test(f.url) },
 ];
 
 export interface ProfileBreakdown {
@@ -57,8 +58,23 @@ export interface ProfileBreakdown {
   windows: Record<string, [number, number]>;
 }
 
-export function breakdown(profile: CpuProfile): ProfileBreakdown {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+/**
+ * The built CLI is one bundle, so a frame's url names dist/cli.cjs; its source map gives back the
+ * file the function came from (src/registry/…, node_modules/undici/…), which the phases match.
+ */
+export function bundleSources(cli: string): ((frame: ProfileNode['callFrame']) => ProfileNode['callFrame']) | undefined {
+  const mapFile = join(dirname(cli), 'cli.cjs.map');
+  if (!existsSync(mapFile)) return undefined;
+  const map = new SourceMap(JSON.parse(readFileSync(mapFile, 'utf8')));
+  return (frame) => {
+    if (!frame.url.endsWith('/cli.cjs')) return frame;
+    const entry = map.findEntry(frame.lineNumber, frame.columnNumber ?? 0) as { originalSource?: string };
+    return entry.originalSource ? { ...frame, url: entry.originalSource } : frame;
+  };
+}
+
+export function breakdown(profile: CpuProfile, sourceOf: (frame: ProfileNode['callFrame']) => ProfileNode['callFrame'] = (frame) => frame): ProfileBreakdown {
+  const byId = new Map(profile.nodes.map((n) => [n.id, { ...n, callFrame: sourceOf(n.callFrame) }]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
   const phaseOf = new Map<number, string>();
@@ -114,6 +130,7 @@ export async function profileWorkload(bench: Bench, workload: Workload, dir: str
   mkdirSync(dir, { recursive: true });
   const input = buildResourceList(bench.proxy.host, workload.shape);
   writeFileSync(join(dir, 'input.yaml'), input);
+  const sourceOf = bundleSources(bench.cli);
   const lines: string[] = [`Profile of (${workload.id}) ${workload.title}${warm ? ', warm cache' : ''}: input ${join(dir, 'input.yaml')}, registry ${bench.proxy.host}`];
   for (let i = 0; i < runs; i++) {
     const out = join(dir, `run-${i}`);
@@ -125,7 +142,7 @@ export async function profileWorkload(bench: Bench, workload: Workload, dir: str
       checkPins(bench.proxy.host, workload.shape.policies, sample.stdout);
       const file = readdirSync(out).find((f) => f.endsWith('.cpuprofile'))!;
       const profile = JSON.parse(readFileSync(join(out, file), 'utf8')) as CpuProfile;
-      const b = breakdown(profile);
+      const b = breakdown(profile, sourceOf);
       lines.push(
         `run ${i}: wall ${Math.round(sample.wallMs)} ms, ${bench.proxy.count()} requests, peak RSS ${Math.round(sample.peakRssKb / 1024)} MiB; profiled ${Math.round(b.profiledMs)} ms (so ${Math.round(sample.wallMs - b.profiledMs)} ms of Node start, exit and GNU time outside it)`,
         ...Object.entries(b.phases).map(([phase, msSpent]) => {
