@@ -25,7 +25,8 @@ interface PreparedEntry {
 /** The results and site errors of one resolution, collected as its phases run. */
 class Findings {
   readonly results: KrmResult[] = [];
-  readonly siteErrors = new Map<PolicySite, string>();
+
+  constructor(readonly siteErrors = new Map<PolicySite, string>()) {}
 
   site(site: PolicySite, message: string): void {
     this.siteErrors.set(site, message);
@@ -90,12 +91,12 @@ export async function resolveSites(
   const prepared = preparePolicies(records, findings);
   if (findings.failed) return done();
 
-  await Promise.all(prepared.map((entry) => selectTag(entry, registry, findings)));
+  await forEachEntry(prepared, findings, (entry, own) => selectTag(entry, registry, own));
   if (findings.failed) return done();
 
   const updates: SiteUpdate[] = [];
   const unchanged: PolicySite[] = [];
-  await Promise.all(prepared.map((entry) => computeValues(entry, registry, findings, updates, unchanged)));
+  await forEachEntry(prepared, findings, (entry, own) => computeValues(entry, registry, own, updates, unchanged));
   if (findings.failed) return done();
   // Policies finish in the order their registries answer; results follow the input, so two runs
   // of the same package print the same results.
@@ -127,6 +128,17 @@ export async function resolveSites(
     }
   }
   return done(updates, unchanged);
+}
+
+/**
+ * Runs one phase for every policy at once. Policies finish in the order their registries answer,
+ * so each one's results are kept apart and added in the order of the policies (that of their
+ * first field in the input): two runs of the same package print the same results.
+ */
+async function forEachEntry(prepared: readonly PreparedEntry[], findings: Findings, phase: (entry: PreparedEntry, own: Findings) => Promise<void>): Promise<void> {
+  const own = prepared.map(() => new Findings(findings.siteErrors));
+  await Promise.all(prepared.map((entry, index) => phase(entry, own[index]!)));
+  for (const entryFindings of own) findings.results.push(...entryFindings.results);
 }
 
 /** Builds every used policy before any registry call, so a bad range or regex costs nothing. */

@@ -320,6 +320,33 @@ spec:
     }
   });
 
+  it('lists errors in the order of the input too, whichever registry answers first', async () => {
+    // Both digests fail; the first marker's fails last.
+    fx.proxy.setIntercept(async (entry) => {
+      if (!/^\/v2\/team\/(app|multi)\/manifests\//.test(entry.path)) return undefined;
+      if (entry.path.startsWith('/v2/team/app/')) await new Promise((resolve) => setTimeout(resolve, 400));
+      return { status: 404, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}' };
+    });
+    try {
+      const pods = ['app', 'multi'].map(
+        (policy) => `apiVersion: v1
+kind: Pod
+metadata: {name: ${policy}}
+spec:
+  containers:
+  - name: c
+    image: old # {"$imagepolicy": "flux-system:${policy}"}
+`,
+      );
+      const run = await runFn(resourceList([...policies(), ...pods]), { env: env() });
+      expect(run.code).toBe(1);
+      const errors = (parse(run.stdout) as { results: Result[] }).results.filter((r) => r.severity === 'error');
+      expect(errors.map((r) => r.resourceRef?.name)).toEqual(['app', 'multi']);
+    } finally {
+      fx.proxy.setIntercept(undefined);
+    }
+  });
+
   it('prints nothing and exits 1 for input that is not a ResourceList, so kpt writes nothing', async () => {
     const notYaml = await runFn('items: [unclosed', { env: env() });
     expect(notYaml.code).toBe(1);
