@@ -8,7 +8,7 @@
 import { CST } from 'yaml';
 import type { KrmResult } from '../diagnostics/results.js';
 import { endsWithComment, entryCanBeSkipped, splitItems } from './item-split.js';
-import { stringifyResults } from './results-yaml.js';
+import { appendResults, plainResult } from './render.js';
 
 /** What the fast path needs of resource-list.ts's full parse (given, not imported: that module calls this one). */
 export interface Composed<L> {
@@ -93,10 +93,8 @@ export function parseFast<L extends ListShape>(text: string, compose: (text: str
         at = start + source.length;
       }
       out.push(text.slice(at));
-      if (results.length === 0) return out.join('');
-      if (!text.endsWith('\n')) out.push('\n');
-      out.push(stringifyResults(results.map((r) => JSON.parse(JSON.stringify(r)) as unknown)));
-      return out.join('');
+      const edited = out.join('');
+      return results.length === 0 ? edited : appendResults(edited, results.map(plainResult));
     },
   };
 }

@@ -11,19 +11,16 @@ import { stringifyResults } from './results-yaml.js';
 export function renderResults(stream: YamlStream, document: Document.Parsed, root: YAMLMap, results: readonly KrmResult[]): string {
   const earlier = root.get('results', true);
   const earlierResults = isSeq(earlier) ? (earlier.toJSON() as unknown[]) : [];
-  const merged = [...earlierResults, ...results.map(stripUndefined)];
+  const merged = [...earlierResults, ...results.map(plainResult)];
   const blockMap = (root as YAMLMap & { srcToken?: CST.Token }).srcToken;
 
   if (blockMap?.type === 'block-map' && blockMap.indent === 0) {
     const index = blockMap.items.findIndex((item) => item.key && 'source' in item.key && item.key.source === 'results');
     const removed = index >= 0 ? blockMap.items.splice(index, 1) : [];
-    let text = stream.toString();
+    const text = stream.toString();
     if (merged.length === 0) return text;
     // Appending after a `...` would start a new document; let the AST place results then.
-    if (!endsWithDocumentEnd(text)) {
-      if (!text.endsWith('\n')) text += '\n';
-      return text + stringifyResults(merged);
-    }
+    if (!endsWithDocumentEnd(text)) return appendResults(text, merged);
     blockMap.items.splice(index, 0, ...removed);
   }
 
@@ -33,12 +30,18 @@ export function renderResults(stream: YamlStream, document: Document.Parsed, roo
   return document.toString({ lineWidth: 0 });
 }
 
+/** `text`, a block map at column 0 that does not end in `...`, with a `results:` list after it. */
+export function appendResults(text: string, results: readonly unknown[]): string {
+  return `${text}${text.endsWith('\n') ? '' : '\n'}${stringifyResults(results)}`;
+}
+
 /** Only the tail can hold the marker; a regex over megabytes of output cost more than parsing it. */
 function endsWithDocumentEnd(text: string): boolean {
   const tail = text.slice(text.trimEnd().lastIndexOf('\n') + 1);
   return /^\.\.\.[ \t]*(#.*)?$/.test(tail.trimEnd());
 }
 
-function stripUndefined(result: KrmResult): KrmResult {
-  return JSON.parse(JSON.stringify(result)) as KrmResult;
+/** A result as it reads back from JSON: no undefined fields, which yaml would print as nulls. */
+export function plainResult(result: KrmResult): unknown {
+  return JSON.parse(JSON.stringify(result)) as unknown;
 }

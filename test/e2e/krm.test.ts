@@ -294,6 +294,16 @@ spec:
     });
   });
 
+  /** A Pod named after the policy its one marked image follows. */
+  const markedPod = (policy: string): string => `apiVersion: v1
+kind: Pod
+metadata: {name: ${policy}}
+spec:
+  containers:
+  - name: c
+    image: old # {"$imagepolicy": "flux-system:${policy}"}
+`;
+
   it('lists the pins in the order of the input, whichever registry answers first', async () => {
     // The first marker's repository answers last: its tag list and manifests are held back.
     fx.proxy.setIntercept(async (entry) => {
@@ -301,17 +311,7 @@ spec:
       return undefined;
     });
     try {
-      const pods = ['app', 'multi', 'legacy'].map(
-        (policy) => `apiVersion: v1
-kind: Pod
-metadata: {name: ${policy}}
-spec:
-  containers:
-  - name: c
-    image: old # {"$imagepolicy": "flux-system:${policy}"}
-`,
-      );
-      const run = await runFn(resourceList([...policies(), ...pods]), { env: env() });
+      const run = await runFn(resourceList([...policies(), ...['app', 'multi', 'legacy'].map(markedPod)]), { env: env() });
       expect(run.code, run.stderr).toBe(0);
       const results = (parse(run.stdout) as { results: Result[] }).results.filter((r) => r.resourceRef?.kind === 'Pod');
       expect(results.map((r) => r.resourceRef?.name)).toEqual(['app', 'multi', 'legacy']);
@@ -328,17 +328,7 @@ spec:
       return { status: 404, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}' };
     });
     try {
-      const pods = ['app', 'multi'].map(
-        (policy) => `apiVersion: v1
-kind: Pod
-metadata: {name: ${policy}}
-spec:
-  containers:
-  - name: c
-    image: old # {"$imagepolicy": "flux-system:${policy}"}
-`,
-      );
-      const run = await runFn(resourceList([...policies(), ...pods]), { env: env() });
+      const run = await runFn(resourceList([...policies(), ...['app', 'multi'].map(markedPod)]), { env: env() });
       expect(run.code).toBe(1);
       const errors = (parse(run.stdout) as { results: Result[] }).results.filter((r) => r.severity === 'error');
       expect(errors.map((r) => r.resourceRef?.name)).toEqual(['app', 'multi']);
