@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { afterFlush } from './cli/std-streams.js';
 
 const HELP = `apply-image-policies — pin Flux $imagepolicy markers to image:tag@sha256:digest
 
@@ -110,12 +111,7 @@ async function main(argv: string[]): Promise<number> {
  */
 function exitWhenFlushed(code: number): void {
   process.exitCode = code;
-  let pending = 2;
-  const flushed = (): void => {
-    if (--pending === 0) process.exit(code);
-  };
-  process.stdout.write('', flushed);
-  process.stderr.write('', flushed);
+  afterFlush(() => process.exit(code));
 }
 
 main(process.argv.slice(2)).then(

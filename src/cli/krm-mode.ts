@@ -3,22 +3,17 @@ import { errorCount, formatResult } from '../diagnostics/results.js';
 import type { RegistryClient } from '../registry/types.js';
 import { explanationOf, wantsExplanation, writeExplanation, type ExplainRequest } from './explain-output.js';
 import { startProgress } from './progress.js';
+import { readStdin, stderrIsTerminal, writeStderr, writeStdout } from './std-streams.js';
 import { count, formatSummary, msSinceProcessStart, secondsSince } from './summary.js';
-
-/** Bytes, not text: runKrm refuses input that is not UTF-8 rather than decoding it lossily. */
-async function readStdin(): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 /** KRM mode: the ResourceList from stdin to stdout, diagnostics and the summary on stderr. */
 export async function runKrmMode(options: { offline: boolean; cacheDir?: string; timeout?: string; explain?: ExplainRequest }): Promise<number> {
   const started = msSinceProcessStart();
   const input = await readStdin();
   let registry: RegistryClient | undefined;
+  // Asked first: only a terminal gets a status line, and only it needs stderr's Node stream.
   const progress = startProgress({
-    stream: process.stderr,
+    stream: stderrIsTerminal() ? process.stderr : { isTTY: false, write: writeStderr },
     describe: () => `apply-image-policies: resolving… ${count(registry?.requestCount() ?? 0, 'registry request')}, ${secondsSince(started).toFixed(1)}s`,
   });
   const outcome = await runKrm(input, {
@@ -34,14 +29,14 @@ export async function runKrmMode(options: { offline: boolean; cacheDir?: string;
     const failure = await writeExplanation(options.explain, explanationOf(outcome.pipeline, registry), { out: process.stdout, err: process.stderr });
     if (failure) {
       // Printing nothing with exit 1 makes kpt write nothing: the run asked for a report it cannot have.
-      process.stderr.write(`${formatResult(failure)}\n`);
+      writeStderr(`${formatResult(failure)}\n`);
       return 1;
     }
   }
-  process.stdout.write(outcome.stdout);
-  for (const line of outcome.diagnostics) process.stderr.write(`apply-image-policies: ${line}\n`);
+  writeStdout(outcome.stdout);
+  for (const line of outcome.diagnostics) writeStderr(`apply-image-policies: ${line}\n`);
   for (const result of outcome.results) {
-    if (result.severity !== 'info') process.stderr.write(`${formatResult(result)}\n`);
+    if (result.severity !== 'info') writeStderr(`${formatResult(result)}\n`);
   }
   const summary = formatSummary({
     sites: outcome.stats.sites,
@@ -52,6 +47,6 @@ export async function runKrmMode(options: { offline: boolean; cacheDir?: string;
     requests: registry?.requestCount() ?? 0,
     seconds: secondsSince(started),
   });
-  process.stderr.write(`${summary}\n`);
+  writeStderr(`${summary}\n`);
   return outcome.exitCode;
 }

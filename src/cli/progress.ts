@@ -4,7 +4,7 @@
  * pre-commit capture stderr, and a line rewritten with `\r` would only litter them.
  */
 export interface ProgressOptions {
-  stream: NodeJS.WritableStream & { isTTY?: boolean };
+  stream: { isTTY?: boolean; write(text: string): unknown };
   /** What to show; called on every refresh. */
   describe: () => string;
   /** Quiet runs stay quiet: nothing is printed before this. Default 1000 ms. */
