@@ -3,7 +3,7 @@
 // every dependency it loads, one CommonJS file with its source map) and dist/cli.cache (V8's code
 // cache of a typical run). src/launcher.ts says why the CLI ships this way. Runs in `npm run build`
 // after `tsc`, which type-checks and emits the modules the other build scripts read.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -173,5 +173,28 @@ try {
 } finally {
   warmUpRegistry.close();
   rmSync(scratch, { recursive: true, force: true });
+}
+
+/*
+ * A fresh Node, with no flag set, must accept the cache the way src/launcher.ts offers it (the same
+ * wrapper around the bundle); a cache V8 refuses costs every run a full compile, silently.
+ */
+const accepted = spawnSync(
+  process.execPath,
+  [
+    '-e',
+    `const { readFileSync } = require('node:fs');
+const { Script } = require('node:vm');
+const source = readFileSync(process.argv[1], 'latin1');
+const script = new Script('(function (exports, require, module, __filename, __dirname) {' + source + '\\n})', { filename: process.argv[1], cachedData: readFileSync(process.argv[2]) });
+process.exit(script.cachedDataRejected ? 1 : 0);`,
+    join(dist, 'cli.cjs'),
+    cache,
+  ],
+  { stdio: 'inherit' },
+);
+if (accepted.status !== 0) {
+  process.stderr.write('bundle: V8 refuses dist/cli.cache in a run with default flags\n');
+  process.exit(1);
 }
 process.stdout.write(`bundle: dist/cli.cjs ${(statSync(join(dist, 'cli.cjs')).size / 1024).toFixed(0)} KiB, code cache ${(statSync(cache).size / 1024).toFixed(0)} KiB\n`);

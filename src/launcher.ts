@@ -15,19 +15,11 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { setFlagsFromString } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { Script, constants as vmConstants } from 'node:vm';
 
 const bundle = new URL('./cli.cjs', import.meta.url);
 const codeCache = new URL('./cli.cache', import.meta.url);
-
-/*
- * The registry code sets this flag too (src/registry/dispatcher.ts says why). V8 accepts a code
- * cache only under the flags it was made with, and the build makes the cache at the end of a run,
- * after the flag was set; setting it first here makes every run match.
- */
-setFlagsFromString('--liftoff-only');
 
 const writeCacheTo = process.env.APPLY_IMAGE_POLICIES_WRITE_CODE_CACHE;
 let cachedData: Buffer | undefined;
@@ -50,7 +42,17 @@ const script = new Script(`(function (exports, require, module, __filename, __di
 });
 if (writeCacheTo !== undefined) {
   // After the run, so the cache holds every function the run compiled, not only the top level.
-  process.once('exit', () => writeFileSync(writeCacheTo, script.createCachedData()));
+  process.once('exit', () => {
+    /*
+     * V8 accepts a code cache only under the flags it was made with. The registry code sets
+     * --liftoff-only when it loads (src/registry/dispatcher.ts says why), which this run did and
+     * a run the cache answers never does; every run reads the cache before that, under default
+     * flags, so the cache is made under them too: the flag and the two it turned off are reset.
+     * The build checks that a default run accepts the cache. node:v8 loads at build time only.
+     */
+    (createRequire(filename)('node:v8') as typeof import('node:v8')).setFlagsFromString('--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering');
+    writeFileSync(writeCacheTo, script.createCachedData());
+  });
 }
 const module = { exports: {} };
 const run = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
