@@ -2,7 +2,6 @@
  * Where `--explain` and `--explain-json` go: the text report to stderr, the JSON document to a
  * file (or stdout in file mode, with `-`). Both are built from what the run kept, after it.
  */
-import { writeFile } from 'node:fs/promises';
 import { errorResult, formatResult, type KrmResult } from '../diagnostics/results.js';
 import { explainRun, type ExplainDocument } from '../explain/report.js';
 import { explainText } from '../explain/text.js';
@@ -52,6 +51,8 @@ export async function writeExplanation(
     return undefined;
   }
   try {
+    // node:fs/promises on demand: it loads a dozen modules only a report file needs.
+    const { writeFile } = await import('node:fs/promises');
     await writeFile(request.jsonFile, json);
     return undefined;
   } catch (error) {

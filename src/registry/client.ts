@@ -34,7 +34,7 @@ import type { ImageRepository, Keychain, RegistryClient, RegistryNotice } from '
 
 export type { RegistryClient } from './types.js';
 export { MAX_BYTES } from './client/body.js';
-export { MANIFEST_MEDIA_TYPES } from './client/operations.js';
+export { MANIFEST_MEDIA_TYPES } from './client/media-types.js';
 
 export interface RegistryClientOptions {
   keychain?: Keychain;

@@ -5,7 +5,7 @@ export type { Credential, DigestHints, DigestSource, FetchedManifest, Repository
 export { createLazyRegistryClient as createRegistryClient } from './lazy-client.js';
 export type { RegistryClientOptions } from './client.js';
 export { MAX_BYTES } from './client/body.js';
-export { MANIFEST_MEDIA_TYPES } from './client/operations.js';
+export { MANIFEST_MEDIA_TYPES } from './client/media-types.js';
 export { OfflineCacheMissError, withCache, type CachingOptions } from './cache/caching-client.js';
 export { defaultCacheDir, fileCacheStore, type CacheStore } from './cache/store.js';
 export { CredentialHelperError } from './credential-helper.js';

@@ -5,12 +5,16 @@
  * `~/.config/containers/auth.json`). Both formats share `auths` (with `auth`, `username`/`password`,
  * `identitytoken`, `registrytoken`), `credHelpers` and `credsStore`.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile as readFileCallback } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { runCredentialHelper, type HelperRunOptions } from './credential-helper.js';
 import { DOCKER_HUB_AUTH_KEY, DOCKER_HUB_REGISTRY } from './name.js';
 import type { Credential, Keychain } from './types.js';
+
+// The callback API: node:fs/promises loads a dozen modules, and every run builds a keychain.
+const readFile = promisify(readFileCallback);
 
 export type { Credential, Keychain } from './types.js';
 

@@ -7,7 +7,6 @@
 import { findSignatures } from '../registry/signatures.js';
 import type { ImageRepository } from '../registry/types.js';
 import { specFingerprint, type VerifySpec } from '../verify/spec.js';
-import { verifySignatures } from '../verify/verdict.js';
 import type { RegistryPort } from './registry-port.js';
 
 export type VerifyPort = Pick<RegistryPort, 'fetchManifest' | 'fetchBlob' | 'getJson' | 'recallVerification' | 'keepVerification'>;
@@ -40,6 +39,8 @@ async function verifyOnce(repo: ImageRepository, digest: string, spec: VerifySpe
     repo,
     digest,
   );
+  // Loaded here, not at start: the checks (and node:crypto with them) serve only policies that verify.
+  const { verifySignatures } = await import('../verify/verdict.js');
   const verdict = await verifySignatures(found, spec, digest);
   if (verdict.pass) await registry.keepVerification?.(key, { by: verdict.by!, source: verdict.source! });
   return { pass: verdict.pass, reason: verdict.reason };

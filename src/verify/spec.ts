@@ -4,7 +4,8 @@
  * exactly what a signature was verified against, so a cached verification is only reused for
  * the same keys and identities.
  */
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { compileGoRegexp, type GoRegexp } from '../policy/go-regexp.js';
 
 export interface VerifyKey {
@@ -27,6 +28,13 @@ export interface VerifySpec {
   trustedRoot?: { name: string; json: unknown };
 }
 
+/*
+ * node:crypto on first use: the functionConfig's schema reaches this module, and loading crypto's
+ * fifteen modules at start would cost every run that verifies nothing.
+ */
+let cryptoModule: typeof import('node:crypto') | undefined;
+const crypto = () => (cryptoModule ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto'));
+
 export class VerifyConfigError extends Error {
   override name = 'VerifyConfigError';
 }
@@ -35,12 +43,12 @@ export class VerifyConfigError extends Error {
 export function readPublicKey(name: string, pem: string): VerifyKey {
   let key: KeyObject;
   try {
-    key = createPublicKey(pem);
+    key = crypto().createPublicKey(pem);
   } catch (error) {
     throw new VerifyConfigError(`${name} is not a PEM public key (${(error as Error).message})`);
   }
   const der = key.export({ type: 'spki', format: 'der' });
-  return { name, key, fingerprint: `sha256:${createHash('sha256').update(der).digest('hex')}` };
+  return { name, key, fingerprint: `sha256:${crypto().createHash('sha256').update(der).digest('hex')}` };
 }
 
 export function readIdentity(issuer: string, subject: string, where: string): VerifyIdentity {
@@ -56,9 +64,9 @@ export function specFingerprint(spec: VerifySpec): string {
   const parts = [
     ...spec.keys.map((k) => `key ${k.fingerprint}`).sort(),
     ...spec.identities.map((i) => `identity ${JSON.stringify([i.issuer.source, i.subject.source])}`).sort(),
-    ...(spec.trustedRoot ? [`root ${createHash('sha256').update(JSON.stringify(spec.trustedRoot.json)).digest('hex')}`] : []),
+    ...(spec.trustedRoot ? [`root ${crypto().createHash('sha256').update(JSON.stringify(spec.trustedRoot.json)).digest('hex')}`] : []),
   ];
-  return createHash('sha256').update(parts.join('\n')).digest('hex');
+  return crypto().createHash('sha256').update(parts.join('\n')).digest('hex');
 }
 
 /** The keys or identities, for an error: `keys cosign.pub, release.pub` or `identity issuer ~ …, subject ~ …`. */

@@ -57,13 +57,16 @@ describe.skipIf(!registryAvailable())('the CLI reaching real registries', () => 
   };
   const policy = (name: string, image: string, extra = '') => [fluxRepository(name, image, extra), fluxPolicy(name, name, 'semver:\n  range: 1.x')];
 
-  it('a run the cache answers whole (IfNotPresent digests) loads no HTTP or TLS code at all', async () => {
-    // Node's own list of the built-in modules it loaded, printed as the process exits: the
-    // registry client's transport (undici, node:http, node:tls, node:http2) costs ~25 ms to load.
-    const probe = join(basic.tempDir, 'builtins-probe.cjs');
+  /**
+   * One input run twice on one cache, each run printing Node's own list of the built-in modules it
+   * loaded as it exits. The list is taken before anything is written, and written through the
+   * descriptor, so the probe loads nothing the run did not.
+   */
+  const runTwiceOnOneCache = async (name: string): Promise<{ cold: string[]; warm: string[] }> => {
+    const probe = join(basic.tempDir, `${name}-probe.cjs`);
     await writeFile(
       probe,
-      "process.on('exit', () => process.stderr.write('BUILTINS ' + JSON.stringify(process.moduleLoadList.filter((m) => m.startsWith('NativeModule '))) + '\\n'));\n",
+      "process.on('exit', () => { const loaded = JSON.stringify(process.moduleLoadList.filter((m) => m.startsWith('NativeModule '))); require('node:fs').writeSync(2, 'BUILTINS ' + loaded + '\\n'); });\n",
     );
     const builtinsOf = (run: FnRun): string[] => {
       const line = run.stderr.split('\n').find((l) => l.startsWith('BUILTINS '));
@@ -71,7 +74,7 @@ describe.skipIf(!registryAvailable())('the CLI reaching real registries', () => 
       return JSON.parse(line!.slice('BUILTINS '.length)) as string[];
     };
     const env = { ...(await envWith({})), NODE_OPTIONS: `--require ${probe}` };
-    const cacheDir = join(basic.tempDir, 'answered-by-cache');
+    const cacheDir = join(basic.tempDir, name);
     // IfNotPresent: under the default, Always, each run asks again whether the tag moved.
     const input = resourceList([
       fluxRepository('public', `${open.proxy.host}/public/app`),
@@ -80,15 +83,28 @@ describe.skipIf(!registryAvailable())('the CLI reaching real registries', () => 
     ]);
     const cold = await runFn(input, { args: ['--cache-dir', cacheDir], env });
     expect(cold.code, cold.stderr).toBe(0);
-    // The probe sees what a run with requests loads, so its silence below is not blindness.
-    expect(builtinsOf(cold)).toContain('NativeModule http');
     open.proxy.clear();
     const warm = await runFn(input, { args: ['--cache-dir', cacheDir], env });
     expect(warm.code, warm.stderr).toBe(0);
     pinnedTo(warm, `${open.proxy.host}/public/app:1.0.0`, openImage.digest);
     expect(open.proxy.count()).toBe(0);
-    const loaded = builtinsOf(warm);
+    return { cold: builtinsOf(cold), warm: builtinsOf(warm) };
+  };
+
+  it('a run the cache answers whole (IfNotPresent digests) loads no HTTP or TLS code at all', async () => {
+    // The registry client's transport (undici, node:http, node:tls, node:http2) costs ~25 ms to load.
+    const { cold, warm: loaded } = await runTwiceOnOneCache('answered-by-cache');
+    // The probe sees what a run with requests loads, so its silence below is not blindness.
+    expect(cold).toContain('NativeModule http');
     for (const module of ['http', 'tls', 'http2', '_http_client']) expect(loaded).not.toContain(`NativeModule ${module}`);
+  });
+
+  it('a run the cache answers whole loads neither sockets, streams, crypto nor fs/promises', async () => {
+    // ~20 ms of a ~140 ms run: stdin and stdout as net.Socket streams, SHA-256 for cache file
+    // names, FileHandle and readline for a few small reads.
+    const { cold, warm } = await runTwiceOnOneCache('answered-by-cache-lean');
+    expect(cold).toContain('NativeModule crypto');
+    for (const module of ['net', 'stream', 'crypto', 'fs/promises', 'tty']) expect(warm).not.toContain(`NativeModule ${module}`);
   });
 
   it('htpasswd (Basic) and token auth with credentials from config.json', async () => {

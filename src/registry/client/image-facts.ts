@@ -7,10 +7,10 @@
  * Requests: one manifest GET; a single image adds its config blob; an index adds its first
  * platform image (manifest and config) only when asked for `created` and it has no annotation.
  */
-import { createHash } from 'node:crypto';
 import type { ImageFacts, ImageRepository, Platform } from '../types.js';
 import { MAX_BYTES } from './body.js';
-import { MANIFEST_MEDIA_TYPES } from './operations.js';
+import { contentDigest } from './content-digest.js';
+import { MANIFEST_MEDIA_TYPES } from './media-types.js';
 import type { RegistryRequests } from './requests.js';
 
 const DIGEST = /^(sha256|sha512):([a-f0-9]+)$/;
@@ -25,10 +25,6 @@ const REFERENCE_TYPE_ANNOTATION = 'vnd.docker.reference.type';
 export function isCheckableDigest(digest: string): boolean {
   const m = DIGEST.exec(digest);
   return m !== null && m[2]!.length === HEX_LENGTH[m[1] as keyof typeof HEX_LENGTH];
-}
-
-function digestOf(bytes: Buffer, algorithm: string): string {
-  return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
 }
 
 type Json = Record<string, unknown>;
@@ -58,7 +54,7 @@ async function fetchVerified(
 ): Promise<Buffer> {
   const res = await requests.send(repo, 'GET', url, { accept, maxBytes });
   if (res.status !== 200) throw requests.httpError(repo, 'GET', url, res);
-  const computed = digestOf(res.body, digest.split(':')[0]!);
+  const computed = contentDigest(res.body, digest.split(':')[0]!);
   if (computed !== digest) {
     throw requests.fail(repo, 'GET', url, `${repo.registry} says the ${what} is ${digest}, but its bytes hash to ${computed}; refusing to pin either`, res.status);
   }

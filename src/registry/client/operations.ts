@@ -1,19 +1,13 @@
 /** The three registry calls the resolver and the vendor listings make: tag list, manifest digest, JSON GET. */
-import { createHash } from 'node:crypto';
 import { headerValue, headerValues, nextLink } from '../http-headers.js';
 import { pullScope } from '../name.js';
 import type { DigestLookup, ImageRepository, JsonGetOptions, JsonResponse } from '../types.js';
 import { MAX_BYTES } from './body.js';
+import { contentDigest } from './content-digest.js';
+import { MANIFEST_MEDIA_TYPES } from './media-types.js';
 import type { RegistryRequests } from './requests.js';
 
 /** Everything a tag can point at. 2.8 answers a narrower Accept with 404 or a different digest. */
-export const MANIFEST_MEDIA_TYPES = [
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-] as const;
-
 const DIGEST = /^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
 
 export interface PageLimits {
@@ -72,7 +66,7 @@ export async function lookupDigest(requests: RegistryRequests, repo: ImageReposi
   if (reported && DIGEST.test(reported)) return { digest: reported, ...(etag ? { etag } : {}) };
   const get = await requests.send(repo, 'GET', url, { accept, maxBytes: MAX_BYTES.manifest });
   if (get.status !== 200) throw requests.httpError(repo, 'GET', url, get);
-  const computed = `sha256:${createHash('sha256').update(get.body).digest('hex')}`;
+  const computed = contentDigest(get.body, 'sha256');
   // The bytes are here, so the registry's word can be checked: a mismatch is a broken or lying
   // registry (or a proxy rewriting manifests), and pinning either digest would pin a guess.
   const claimed = headerValue(get.headers, 'docker-content-digest');
