@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { lazyRequires } from './lazy-requires.mjs';
+import { dependencyEdits } from './dependency-edits.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -37,7 +37,7 @@ const precompiledValidators = {
 await build({
   entryPoints: [join(root, 'src', 'main.ts')],
   // Requires inside dependencies moved to their first use (scripts/lazy-requires.mjs says which, and why).
-  plugins: [precompiledValidators, lazyRequires],
+  plugins: [precompiledValidators, dependencyEdits],
   outfile: join(dist, 'cli.cjs'),
   bundle: true,
   platform: 'node',
