@@ -68,8 +68,10 @@ export function bundleSources(cli: string): ((frame: ProfileNode['callFrame']) =
   const map = new SourceMap(JSON.parse(readFileSync(mapFile, 'utf8')));
   return (frame) => {
     if (!frame.url.endsWith('/cli.cjs')) return frame;
-    const entry = map.findEntry(frame.lineNumber, frame.columnNumber ?? 0) as { originalSource?: string };
-    return entry.originalSource ? { ...frame, url: entry.originalSource } : frame;
+    // The bundle's local names are minified: the source map's name at a named function gives it back.
+    const entry = map.findEntry(frame.lineNumber, frame.columnNumber ?? 0) as { originalSource?: string; name?: string };
+    if (!entry.originalSource) return frame;
+    return { ...frame, url: entry.originalSource, ...(entry.name && frame.functionName ? { functionName: entry.name } : {}) };
   };
 }
 
