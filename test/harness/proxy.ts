@@ -65,6 +65,8 @@ export interface RunningProxy extends RegistryTarget {
   requests(): ProxyLogEntry[];
   /** Number of logged requests matching `filter` (all when omitted). */
   count(filter?: { method?: string; path?: string | RegExp } | ((e: ProxyLogEntry) => boolean)): number;
+  /** Connections that opened with a TLS ClientHello, which this plain-http proxy refuses (since the last clear). */
+  tlsAttempts(): number;
   clear(): void;
   /** Replace the intercept hook (undefined removes it), e.g. between phases of one test. */
   setIntercept(fn: ProxyHooks['intercept']): void;
@@ -189,6 +191,14 @@ export async function startProxy(
       })();
     });
   });
+  // A TLS record starts with 0x16 (handshake); Node's parser rejects it as a bad method. Answered as
+  // Node answers any unparsable request when nobody listens for this event.
+  let tlsAttempts = 0;
+  server.on('clientError', (error: Error & { rawPacket?: Buffer }, socket) => {
+    if (error.rawPacket?.[0] === 0x16) tlsAttempts++;
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const host = `127.0.0.1:${port}`;
@@ -207,8 +217,10 @@ export async function startProxy(
     url: selfUrl,
     requests: () => [...log],
     count: (f) => log.filter((e) => matches(e, f)).length,
+    tlsAttempts: () => tlsAttempts,
     clear: () => {
       log.length = 0;
+      tlsAttempts = 0;
     },
     setIntercept: (fn) => {
       intercept = fn;

@@ -107,6 +107,15 @@ describe.skipIf(!registryAvailable())('the CLI reaching real registries', () => 
     for (const module of ['net', 'stream', 'crypto', 'fs/promises', 'tty']) expect(warm).not.toContain(`NativeModule ${module}`);
   });
 
+  it('a plain-http local registry costs one TLS attempt before plain http, not two', async () => {
+    // Its answer to the ClientHello (a 400 in plain text) already proves it speaks no TLS.
+    open.proxy.clear();
+    const run = await runFn(resourceList([...policy('public', `${open.proxy.host}/public/app`), pod('public')]), { env: await envWith({}) });
+    expect(run.code, run.stderr).toBe(0);
+    pinnedTo(run, `${open.proxy.host}/public/app:1.0.0`, openImage.digest);
+    expect(open.proxy.tlsAttempts()).toBe(1);
+  });
+
   it('htpasswd (Basic) and token auth with credentials from config.json', async () => {
     const env = await envWith({ [basic.registry.host]: { auth: b64(`deploy:${PASSWORD}`) }, [bearer.registry.host]: { username: 'robot', password: PASSWORD } });
     const run = await runFn(

@@ -8,6 +8,7 @@ import { connect as tlsConnect } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import type { AddressOf } from '../dispatcher.js';
 import type { RequestCounter } from '../transport/count.js';
+import { someCause } from '../errors.js';
 import { isCertificateError, type RunDeadline } from './wording.js';
 
 export interface HttpsProbeOptions {
@@ -42,6 +43,9 @@ export function httpsProbe({ base, counter, userAgent, timeoutFor, addressOf, ru
       // A certificate we do not trust, or a server that hangs up after the handshake (mTLS
       // without our certificate), still proves the host speaks TLS: report that, rather than
       // falling back to http and showing the user a baffling 400 from a TLS port.
+      // A peer that answered the ClientHello with bytes that are not TLS (a plain-http registry
+      // sends a 400) speaks no TLS at all: no second handshake can change that.
+      if (someCause(error, (e) => e.code === 'ERR_SSL_WRONG_VERSION_NUMBER')) return false;
       return isCertificateError(error) || (await completesTlsHandshake(host, patience, addressOf));
     } finally {
       clearTimeout(timer);
