@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { dependencyEdits } from './dependency-edits.mjs';
+import { lazyRequires } from './lazy-requires.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -36,8 +36,8 @@ const precompiledValidators = {
 
 await build({
   entryPoints: [join(root, 'src', 'main.ts')],
-  // Edits to dependencies' code on its way in (scripts/dependency-edits.mjs says which, and why).
-  plugins: [precompiledValidators, dependencyEdits],
+  // Requires inside dependencies moved to their first use (scripts/lazy-requires.mjs says which, and why).
+  plugins: [precompiledValidators, lazyRequires],
   outfile: join(dist, 'cli.cjs'),
   bundle: true,
   platform: 'node',

@@ -1,7 +1,6 @@
-// An esbuild plugin for scripts/bundle.mjs: small edits to dependencies' code on its way into the
-// bundle, each for a cost measured in a run (a require moved to its first use, a lookup taken out
-// of a hot loop). Each edit is an exact text replacement that fails the build when the
-// dependency's source no longer has the text, so an upgrade cannot drop it silently.
+// An esbuild plugin for scripts/bundle.mjs: requires inside dependencies that a run does not need
+// at load time are moved to their first use. Each edit is an exact text replacement that fails the
+// build when the dependency's source no longer has the text, so an upgrade cannot drop it silently.
 import { readFile } from 'node:fs/promises';
 
 /*
@@ -18,21 +17,10 @@ const EDITS = [
     from: "const connectH2 = require('./client-h2.js')",
     to: "let clientH2\nconst connectH2 = (client, socket) => (clientH2 ??= require('./client-h2.js'))(client, socket)",
   },
-  /*
-   * yaml's CST parser looks up the LOG_TOKENS environment variable (its debugging switch) for every
-   * token it reads. A process.env lookup is a call into Node's C++ side: ~100,000 of them for the
-   * 500-marker bench's 360 KB, about a tenth of its parse. Each Parser now reads it once; setting
-   * LOG_TOKENS still logs.
-   */
-  {
-    file: /[\\/]node_modules[\\/]yaml[\\/]dist[\\/]parse[\\/]parser\.js$/,
-    from: 'if (node_process.env.LOG_TOKENS)',
-    to: "if ((this.logTokens ??= node_process.env.LOG_TOKENS ?? ''))",
-  },
 ];
 
-export const dependencyEdits = {
-  name: 'dependency-edits',
+export const lazyRequires = {
+  name: 'lazy-requires',
   setup(build) {
     for (const edit of EDITS) {
       build.onLoad({ filter: edit.file }, async (args) => {
