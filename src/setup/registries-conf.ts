@@ -69,6 +69,17 @@ export function readRegistriesConf(env: NodeJS.ProcessEnv): RegistriesConf {
   } catch (error) {
     return { path, mirrors: [], insecure: [], problem: `${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); its mirrors are not used` };
   }
+  return parseRegistriesConf(text, path);
+}
+
+/** A line that says nothing to TOML: blank, or a comment. */
+const SILENT_LINE = /^[ \t]*(?:#.*)?\r?$/;
+
+/** The mirrors of a registries.conf's text; a file that is not TOML is a problem, not an error. */
+export function parseRegistriesConf(text: string, path: string): RegistriesConf {
+  // Distributions ship the file as ~80 lines of comments (Debian's skopeo does), read by every run;
+  // the TOML parser's first run over them costs a couple of milliseconds to say nothing.
+  if (text.split('\n').every((line) => SILENT_LINE.test(line))) return { path, mirrors: [], insecure: [] };
   try {
     return { path, ...mirrorsOfConf(parse(text), path) };
   } catch (error) {

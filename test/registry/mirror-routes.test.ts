@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalLocation, mirrorsFor, type MirrorRoute } from '../../src/registry/mirrors.js';
-import { mirrorsOfConf } from '../../src/setup/registries-conf.js';
+import { mirrorsOfConf, parseRegistriesConf } from '../../src/setup/registries-conf.js';
 import { parse } from 'smol-toml';
 
 const route = (source: string, target: string, extra: Partial<MirrorRoute> = {}): MirrorRoute => ({ source: canonicalLocation(source), target: canonicalLocation(target), origin: 'test', ...extra });
@@ -61,5 +61,20 @@ location = "ghcr.io"
       { source: 'quay.io/team', target: 'cache.corp/quay', digestOnly: true },
     ]);
     expect(insecure).toEqual(['mirror.corp:5000']);
+  });
+
+  const CONF = '/etc/containers/registries.conf';
+  const mirrorTargets = (text: string) => {
+    const read = parseRegistriesConf(text, CONF);
+    return { targets: read.mirrors.map((m) => m.target), problem: read.problem };
+  };
+  it.each([
+    ['comments and blank lines only (as distributions ship it)', '# registries.conf\n\n  # indented comment\r\n\t\n', { targets: [], problem: undefined }],
+    ['an empty file', '', { targets: [], problem: undefined }],
+    ['comments around a mirror', '# head\n[[registry]]\nlocation = "docker.io"  # trailing\n# between\n[[registry.mirror]]\nlocation = "m.corp"\n# tail\n', { targets: ['m.corp'], problem: undefined }],
+    ['a mirror after eighty lines of comments', `${'# comment\n'.repeat(80)}[[registry]]\nlocation = "docker.io"\n[[registry.mirror]]\nlocation = "late.corp"\n`, { targets: ['late.corp'], problem: undefined }],
+    ['one line that is not TOML among comments', '# fine\nthis is not toml\n# fine\n', { targets: [], problem: `${CONF} is not valid TOML at line 2, column 6; its mirrors are not used` }],
+  ])('%s', (_name, text, expected) => {
+    expect(mirrorTargets(text)).toEqual(expected);
   });
 });
