@@ -68,7 +68,8 @@ export const writeStderr = (text: string): void => write(2, text);
 
 /**
  * Whether stderr is a terminal. A terminal is a character device; so is /dev/null, which only the
- * Node stream (loading node:tty) tells apart.
+ * Node stream (loading node:tty) tells apart. On a terminal every later line goes through that
+ * stream as well, so a live status line and the lines after it keep their order on any platform.
  */
 export function stderrIsTerminal(): boolean {
   try {
@@ -76,7 +77,9 @@ export function stderrIsTerminal(): boolean {
   } catch {
     return false;
   }
-  return process.stderr.isTTY === true;
+  if (process.stderr.isTTY !== true) return false;
+  handedOver.add(2);
+  return true;
 }
 
 /*
