@@ -4,7 +4,8 @@
 // block (headings shifted so the file's top heading has level N, links made
 // relative to the root) and regenerates the table of contents.
 // `--check` exits 1 when README.md is stale, so CI catches an unsynced edit.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeOrCheck } from './generated-file.mjs';
 
 const README = 'README.md';
 
@@ -54,13 +55,6 @@ export function buildReadme(source) {
 }
 
 const current = readFileSync(README, 'utf8');
-const built = buildReadme(current);
-if (process.argv.includes('--check')) {
-  if (built !== current) {
-    console.error('README.md is out of date with docs/*.md: run `node scripts/build-readme.mjs`');
-    process.exit(1);
-  }
-} else if (built !== current) {
-  writeFileSync(README, built);
+if (writeOrCheck(README, buildReadme(current), 'README.md is out of date with docs/*.md: run `node scripts/build-readme.mjs`')) {
   console.log('README.md updated');
 }

@@ -3,7 +3,7 @@
 // validates with (src/config/schema.ts, compiled by tsc under node_modules/.cache), so editors (yaml-language-server) and
 // the function can never disagree. Runs after `tsc` in `npm run build`.
 //   --check   write nothing; exit 1 when the committed file is stale.
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { writeOrCheck } from './generated-file.mjs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -12,18 +12,4 @@ const target = join(root, 'fn-config', 'schema', 'apply-image-policies.schema.js
 const { functionConfigSchema } = await import(pathToFileURL(join(root, 'node_modules', '.cache', 'apply-image-policies', 'modules', 'config', 'schema.js')).href);
 const text = `${JSON.stringify(functionConfigSchema, null, 2)}\n`;
 
-if (process.argv.includes('--check')) {
-  let committed = '';
-  try {
-    committed = readFileSync(target, 'utf8');
-  } catch {
-    // Missing counts as stale.
-  }
-  if (committed !== text) {
-    process.stderr.write(`${target} is stale: run \`npm run build\` and commit it\n`);
-    process.exit(1);
-  }
-} else {
-  mkdirSync(dirname(target), { recursive: true });
-  writeFileSync(target, text);
-}
+writeOrCheck(target, text, `${target} is stale: run \`npm run build\` and commit it`);

@@ -10,7 +10,7 @@
 //
 // The ajv options come from src/validation/ajv-options.ts, which the drift test
 // (test/validation/precompiled.test.ts) compiles with too.
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { writeOrCheck } from './generated-file.mjs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -71,18 +71,4 @@ ${bySchemaText}
 ]);
 `;
 
-if (process.argv.includes('--check')) {
-  let current = '';
-  try {
-    current = readFileSync(target, 'utf8');
-  } catch {
-    // Missing counts as stale.
-  }
-  if (current !== text) {
-    process.stderr.write(`${target} is stale: run \`npm run build\`\n`);
-    process.exit(1);
-  }
-} else {
-  mkdirSync(dirname(target), { recursive: true });
-  writeFileSync(target, text);
-}
+writeOrCheck(target, text, `${target} is stale: run \`npm run build\``);
