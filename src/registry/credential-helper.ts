@@ -5,7 +5,7 @@
  * (refresh) token. This is how ECR, GCR/Artifact Registry, ACR and desktop keychains hand out
  * credentials.
  */
-import { createRequire } from 'node:module';
+import { lazyBuiltin } from './lazy-builtin.js';
 import type { Credential } from './types.js';
 
 export class CredentialHelperError extends Error {
@@ -24,8 +24,7 @@ const NOT_FOUND = /credentials not found/i;
  * node:child_process (which loads dgram, the socket list and the spawn bindings, 9 of Node's
  * modules) is loaded when a helper first runs, not with the keychain: most runs configure none.
  */
-let childProcessModule: typeof import('node:child_process') | undefined;
-const childProcess = () => (childProcessModule ??= createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process'));
+const childProcess = lazyBuiltin<typeof import('node:child_process')>('node:child_process');
 
 /** Helper output is only ever parsed; never quoted back, since it holds the secret. */
 export function parseHelperOutput(stdout: string, helper: string): Credential {

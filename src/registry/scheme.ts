@@ -5,14 +5,14 @@
  * fall back to http when https does not answer at all. The answer is remembered per host for
  * the run.
  */
-import { createRequire } from 'node:module';
+import { lazyBuiltin } from './lazy-builtin.js';
 
 /*
  * node:net on first use: importing it loads Node's socket and stream modules, which a run the
  * cache answers (no connection at all) never needs.
  */
-let netModule: typeof import('node:net') | undefined;
-const isIP = (input: string): number => (netModule ??= createRequire(import.meta.url)('node:net') as typeof import('node:net')).isIP(input);
+const net = lazyBuiltin<typeof import('node:net')>('node:net');
+const isIP = (input: string): number => net().isIP(input);
 
 export type Scheme = 'https' | 'http';
 

@@ -5,8 +5,8 @@
  * the same keys and identities.
  */
 import type { KeyObject } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { compileGoRegexp, type GoRegexp } from '../policy/go-regexp.js';
+import { lazyBuiltin } from '../registry/lazy-builtin.js';
 
 export interface VerifyKey {
   /** Where it came from, for messages: `cosign.pub`, `Secret flux-system/keys cosign.pub`. */
@@ -32,8 +32,7 @@ export interface VerifySpec {
  * node:crypto on first use: the functionConfig's schema reaches this module, and loading crypto's
  * fifteen modules at start would cost every run that verifies nothing.
  */
-let cryptoModule: typeof import('node:crypto') | undefined;
-const crypto = () => (cryptoModule ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto'));
+const crypto = lazyBuiltin<typeof import('node:crypto')>('node:crypto');
 
 export class VerifyConfigError extends Error {
   override name = 'VerifyConfigError';

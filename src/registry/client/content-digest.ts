@@ -4,11 +4,10 @@
  * only read cached facts (the caching client) import the client's helpers too, and crypto's
  * fifteen modules would cost every run the cache answers.
  */
-import { createRequire } from 'node:module';
+import { lazyBuiltin } from '../lazy-builtin.js';
 
-let cryptoModule: typeof import('node:crypto') | undefined;
+const crypto = lazyBuiltin<typeof import('node:crypto')>('node:crypto');
 
 export function contentDigest(bytes: Buffer, algorithm: string): string {
-  cryptoModule ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
-  return `${algorithm}:${cryptoModule.createHash(algorithm).update(bytes).digest('hex')}`;
+  return `${algorithm}:${crypto().createHash(algorithm).update(bytes).digest('hex')}`;
 }
