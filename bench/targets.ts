@@ -6,16 +6,17 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildResourceList, countObjects, type BenchPolicy } from './fixtures.js';
+import { buildResourceList, countObjects, minimumRequests, type BenchPolicy } from './fixtures.js';
 import { measureProcess, median } from './measure.js';
 import { checkPins, checkSameItems, runBaseline, runFunction, Sandbox, type Bench, type ToolRun } from './runner.js';
 import type { Workload } from './workloads.js';
 
-/** The compiled yardstick beside this module (bench/yaml-yardstick.ts). */
+/** The compiled yardsticks beside this module (bench/yaml-yardstick.ts, bench/request-floor.ts). */
 const YAML_YARDSTICK = join(dirname(fileURLToPath(import.meta.url)), 'yaml-yardstick.js');
+const REQUEST_FLOOR = join(dirname(fileURLToPath(import.meta.url)), 'request-floor.js');
 
 export interface TargetRow {
-  id: 'one-cold' | 'one-warm' | 'many-cold' | 'large' | 'large-rss';
+  id: 'one-cold' | 'one-warm' | 'many-cold' | 'many-floor' | 'large' | 'large-rss';
   label: string;
   yardstick: string;
   rounds: number;
@@ -25,9 +26,10 @@ export interface TargetRow {
   functionValue: number;
   /** The row's figure: the median per-round ratio, or the median peak RSS in MiB. */
   measured: number;
-  /** `≤ target` or `≥ target`. */
-  comparison: 'at most' | 'at least';
+  /** `≤ target` or `≥ target`; `bound` for a row that has no target but limits another's. */
+  comparison: 'at most' | 'at least' | 'bound';
   target: number;
+  /** Always true for a bound. */
   met: boolean;
   /** Every round: [yardstick, function] (ms; for the RSS row, [0, KiB]). */
   samples: Array<[number, number]>;
@@ -37,6 +39,10 @@ export interface TargetsRun {
   repetition: number;
   startedAt: string;
   loadAverage: { start: number; end: number };
+  /** Median span of the request floor's requests alone, first request to last answer (ms). */
+  floorRequestsMs: number;
+  /** Median time of the `skopeo` script on the 500-marker input (ms). */
+  scriptMs: number;
   /** Size of the 20,000-object input, in bytes. */
   largeInputBytes: number;
   rows: TargetRow[];
@@ -71,10 +77,41 @@ const ratioRow = (
     measured,
     comparison,
     target,
-    met: comparison === 'at most' ? measured <= target : measured >= target,
+    met: comparison === 'at most' ? measured <= target : comparison === 'at least' ? measured >= target : true,
     samples,
   };
 };
+
+/** Each round starts one step further along `steps`, so no step always runs on another's heels. */
+async function rotate(round: number, steps: ReadonlyArray<() => Promise<void>>): Promise<void> {
+  for (let k = 0; k < steps.length; k++) await steps[(round + k) % steps.length]!();
+}
+
+/**
+ * bench/request-floor.ts for these pins, after checking it made the run's minimum requests; its
+ * stdout has the digests it got, for checkFloorDigests.
+ */
+async function requestFloor(bench: Bench, policies: readonly BenchPolicy[]): Promise<{ wallMs: number; requestsMs: number; stdout: string }> {
+  const pins = policies.map((p) => ({ repository: p.repository, tag: p.expectedTag }));
+  bench.proxy.clear();
+  const sample = await measureProcess(process.execPath, [REQUEST_FLOOR], { input: JSON.stringify({ origin: `http://${bench.proxy.host}`, pins }) });
+  if (sample.code !== 0) throw new Error(`request floor exited ${sample.code}:\n${sample.stderr.slice(-2000)}`);
+  const requests = bench.proxy.count();
+  const minimum = minimumRequests(policies, false);
+  if (requests !== minimum) throw new Error(`request floor made ${requests} requests, not the run's minimum ${minimum}`);
+  const requestsMs = Number(/^requests ([\d.]+) ms$/m.exec(sample.stderr)?.[1]);
+  if (!Number.isFinite(requestsMs)) throw new Error(`request floor printed no span:\n${sample.stderr.slice(-2000)}`);
+  return { wallMs: sample.wallMs, requestsMs, stdout: sample.stdout };
+}
+
+/** Every digest the floor got is the one the function pinned for that repository and tag. */
+function checkFloorDigests(host: string, floorOutput: string, functionOutput: string): void {
+  const lines = floorOutput.trim().split('\n');
+  for (const line of lines) {
+    const [repository, tag, digest] = line.split(' ');
+    if (!functionOutput.includes(`${host}/${repository}:${tag}@${digest} `)) throw new Error(`request floor: ${repository}:${tag} is ${digest}, which the function did not pin`);
+  }
+}
 
 /** The yardstick first on even rounds, the function first on odd ones. */
 async function alternate<T>(round: number, yardstick: () => Promise<T>, fn: () => Promise<T>): Promise<[T, T]> {
@@ -142,27 +179,36 @@ export async function measureTargets(
     warm.push([nodeMs, fn[1]]);
   }
 
-  options.progress(`targets ${options.repetition}: 500 markers, skopeo script vs function, ${options.rounds} rounds`);
+  options.progress(`targets ${options.repetition}: 500 markers, skopeo script vs function vs the bare requests, ${options.rounds} rounds`);
   const manyInput = buildResourceList(bench.proxy.host, many.shape);
   const manyPolicies = many.shape.policies;
   const manySamples: Array<[number, number]> = [];
+  // [script, the bare requests]: what the script's time says of the floor under the function's.
+  const floorSamples: Array<[number, number]> = [];
+  const floorSpans: number[] = [];
   for (let round = 0; round < options.rounds; round++) {
-    let functionOutput = '';
-    const [script, fn] = await alternate(
-      round,
+    let script: { wallMs: number; output: string } | undefined;
+    let fn: { wallMs: number; output: string } | undefined;
+    let floor: { wallMs: number; requestsMs: number; stdout: string } | undefined;
+    await rotate(round, [
       async () => {
         const { run, output } = await runBaseline(bench, manyInput, manyPolicies);
         checkPins(bench.proxy.host, manyPolicies, output);
-        return { run, output };
+        script = { wallMs: run.wallMs, output };
       },
       async () => {
-        const result = await coldRun(bench, manyInput, manyPolicies);
-        functionOutput = result.output;
-        return result;
+        const { run, output } = await coldRun(bench, manyInput, manyPolicies);
+        fn = { wallMs: run.wallMs, output };
       },
-    );
-    checkSameItems(functionOutput, script.output);
-    manySamples.push([script.run.wallMs, fn.run.wallMs]);
+      async () => {
+        floor = await requestFloor(bench, manyPolicies);
+      },
+    ]);
+    checkSameItems(fn!.output, script!.output);
+    checkFloorDigests(bench.proxy.host, floor!.stdout, fn!.output);
+    manySamples.push([script!.wallMs, fn!.wallMs]);
+    floorSamples.push([script!.wallMs, floor!.wallMs]);
+    floorSpans.push(floor!.requestsMs);
   }
 
   options.progress(`targets ${options.repetition}: 20,000 objects, bare yaml vs function, ${options.rounds} rounds`);
@@ -203,6 +249,15 @@ export async function measureTargets(
       20,
     ),
     ratioRow(
+      'many-floor',
+      'the same pins\' minimum requests alone, no parse (the most any Node client reaches here): `skopeo` script ÷ them',
+      '`bench/baseline/pin-with-skopeo.sh`',
+      floorSamples,
+      (y, f) => y / f,
+      'bound',
+      20,
+    ),
+    ratioRow(
       'large',
       `${objects.toLocaleString('en-US')} objects (${megabytes} MB, ${((markers / objects) * 100).toFixed(0)} % marked) ÷ bare \`yaml\` \`parseDocument\` + \`toString\``,
       '`node bench/yaml-yardstick.js` (own process)',
@@ -228,6 +283,8 @@ export async function measureTargets(
     repetition: options.repetition,
     startedAt,
     loadAverage: { start: loadAtStart, end: options.loadAverage() },
+    floorRequestsMs: median(floorSpans),
+    scriptMs: median(manySamples.map((s) => s[0])),
     largeInputBytes: Buffer.byteLength(largeInput),
     rows,
   };
@@ -237,6 +294,7 @@ const ms = (value: number) => (value >= 1000 ? `${(value / 1000).toFixed(2)} s` 
 
 function figure(row: TargetRow): { measured: string; target: string } {
   const sign = row.comparison === 'at most' ? '≤' : '≥';
+  if (row.comparison === 'bound') return { measured: `${row.measured.toFixed(1)}× faster`, target: `bounds the row above (${sign} ${row.target}× faster)` };
   if (row.id === 'large-rss') return { measured: `${Math.round(row.measured)} MiB`, target: `${sign} ${row.target} MiB` };
   if (row.id === 'many-cold') return { measured: `${row.measured.toFixed(1)}× faster`, target: `${sign} ${row.target}× faster` };
   return { measured: `${row.measured.toFixed(2)}×`, target: `${sign} ${row.target}×` };
@@ -253,8 +311,11 @@ export function targetsTable(run: TargetsRun): string {
       const { measured, target } = figure(row);
       const yardstick = row.yardstickMs === undefined ? '—' : ms(row.yardstickMs);
       const fn = row.id === 'large-rss' ? `${Math.round(row.functionValue / 1024)} MiB` : ms(row.functionValue);
-      return `| ${row.label} | ${row.rounds} | ${yardstick} | ${fn} | ${measured} | ${target} | ${row.met ? 'met' : 'not met'} |`;
+      const verdict = row.comparison === 'bound' ? (row.measured < row.target ? 'target out of reach' : 'target within reach') : row.met ? 'met' : 'not met';
+      return `| ${row.label} | ${row.rounds} | ${yardstick} | ${fn} | ${measured} | ${target} | ${verdict} |`;
     }),
+    '',
+    `Of the bare requests' time, the requests alone span ${ms(run.floorRequestsMs)} (first request to last answer): a client that took no time to start would still be only ${(run.scriptMs / run.floorRequestsMs).toFixed(1)}× faster than the script.`,
     '',
   ];
   return lines.join('\n');
@@ -266,6 +327,11 @@ export function targetsStreak(runs: readonly TargetsRun[]): string {
   const labels = runs[0]!.rows.map((r) => r.label);
   const lines = [`Targets over ${runs.length} repetition(s) in a row (issue 16 is done when each is met three times in a row):`, ''];
   labels.forEach((label, i) => {
+    if (runs[0]!.rows[i]!.comparison === 'bound') {
+      const figures = runs.map((run) => figure(run.rows[i]!).measured).join(', ');
+      lines.push(`- ${label}: ${figures} (no target of its own: no client can beat it by more)`);
+      return;
+    }
     const met = runs.map((run) => run.rows[i]!.met);
     let streak = 0;
     for (let j = met.length - 1; j >= 0 && met[j]; j--) streak++;
