@@ -329,7 +329,7 @@ export function targetsStreak(runs: readonly TargetsRun[]): string {
   labels.forEach((label, i) => {
     if (runs[0]!.rows[i]!.comparison === 'bound') {
       const figures = runs.map((run) => figure(run.rows[i]!).measured).join(', ');
-      lines.push(`- ${label}: ${figures} (no target of its own: no client can beat it by more)`);
+      lines.push(`- ${label}: ${figures} (no target of its own: no Node client pinning these beats the script by more)`);
       return;
     }
     const met = runs.map((run) => run.rows[i]!.met);
