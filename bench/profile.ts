@@ -59,16 +59,26 @@ export interface ProfileBreakdown {
 }
 
 /**
- * The built CLI is one bundle, so a frame's url names dist/cli.cjs; its source map gives back the
- * file the function came from (src/registry/…, node_modules/undici/…), which the phases match.
+ * The built CLI is a few bundles (dist/cli.cjs, dist/undici.cjs, …), so a frame's url names one of
+ * them; that bundle's source map gives back the file the function came from (src/registry/…,
+ * node_modules/undici/…), which the phases match.
  */
 export function bundleSources(cli: string): ((frame: ProfileNode['callFrame']) => ProfileNode['callFrame']) | undefined {
-  const mapFile = join(dirname(cli), 'cli.cjs.map');
-  if (!existsSync(mapFile)) return undefined;
-  const map = new SourceMap(JSON.parse(readFileSync(mapFile, 'utf8')));
+  const dist = dirname(cli);
+  if (!existsSync(join(dist, 'cli.cjs.map'))) return undefined;
+  const maps = new Map<string, SourceMap | undefined>();
+  const mapOf = (bundle: string): SourceMap | undefined => {
+    if (!maps.has(bundle)) {
+      const mapFile = join(dist, `${bundle}.map`);
+      maps.set(bundle, existsSync(mapFile) ? new SourceMap(JSON.parse(readFileSync(mapFile, 'utf8'))) : undefined);
+    }
+    return maps.get(bundle);
+  };
   return (frame) => {
-    if (!frame.url.endsWith('/cli.cjs')) return frame;
-    // The bundle's local names are minified: the source map's name at a named function gives it back.
+    const bundle = /\/([^/]+\.cjs)$/.exec(frame.url)?.[1];
+    const map = bundle ? mapOf(bundle) : undefined;
+    if (!map) return frame;
+    // The bundles' local names are minified: the source map's name at a named function gives it back.
     const entry = map.findEntry(frame.lineNumber, frame.columnNumber ?? 0) as { originalSource?: string; name?: string };
     if (!entry.originalSource) return frame;
     return { ...frame, url: entry.originalSource, ...(entry.name && frame.functionName ? { functionName: entry.name } : {}) };

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds what `npm install` runs: dist/main.js (src/launcher.ts), dist/cli.cjs (src/main.ts and
-// every dependency it loads, one CommonJS file with its source map) and dist/cli.cache (V8's code
-// cache of a typical run). src/launcher.ts says why the CLI ships this way. Runs in `npm run build`
+// the dependencies every run loads, one CommonJS file with its source map), dist/undici.cjs and
+// dist/re2js.cjs (the dependencies only some runs load), and beside each its V8 code cache of a
+// typical run (dist/<bundle>.cache). src/launcher.ts says why the CLI ships this way. Runs in `npm run build`
 // after `tsc`, which type-checks and emits the modules the other build scripts read.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -34,39 +35,75 @@ const precompiledValidators = {
   },
 };
 
-await build({
-  entryPoints: [join(root, 'src', 'main.ts')],
-  // Requires inside dependencies moved to their first use (scripts/lazy-requires.mjs says which, and why).
-  plugins: [precompiledValidators, lazyRequires],
-  outfile: join(dist, 'cli.cjs'),
+/*
+ * Shared by the CLI bundle and the dependency bundles. Whitespace, syntax and local names are
+ * minified: a fifth less source to read and fewer names in the code cache, ~10 ms of a run the
+ * cache answers (bench/ startup rows). No code reads a function's or class's `name` (every error
+ * class sets its `name` as a string), so esbuild's keepNames, which wraps every closure the code
+ * creates in a defineProperty call (~1 % of the 500-marker run), is left off. Stack traces map back
+ * through each bundle's .map (`node --enable-source-maps`), and bench/profile.ts maps profiles'
+ * names the same way.
+ */
+const common = {
   bundle: true,
   platform: 'node',
   format: 'cjs',
   target: 'node20',
   sourcemap: true,
-  /*
-   * Local names shortened too: a fifth less source to read and fewer names in the code cache, ~10 ms
-   * of a run the cache answers (bench/ startup rows). No code reads a function's or class's `name`
-   * (every error class sets its `name` as a string), so esbuild's keepNames, which wraps every
-   * closure the code creates in a defineProperty call (~1 % of the 500-marker run), is left off.
-   * Stack traces map back through cli.cjs.map (`node --enable-source-maps`), and bench/profile.ts
-   * maps profiles' names the same way.
-   */
   minifyWhitespace: true,
   minifySyntax: true,
   minifyIdentifiers: true,
-  // Licence comments go to cli.cjs.LEGAL.txt: one non-ASCII character (a name in undici's) made V8
+  // Licence comments go to <bundle>.LEGAL.txt: one non-ASCII character (a name in undici's) made V8
   // hold the whole source as two-byte text, slower to read and to scan.
   legalComments: 'linked',
-  // Loaded only by runs that verify signatures or list ECR: they stay in node_modules, required on first use.
-  external: ['@aws-sdk/*', '@sigstore/*'],
+  logLevel: 'warning',
+};
+
+/*
+ * Dependencies that only some runs load get bundles of their own, so that a run which does not
+ * need them neither reads their source nor deserializes their part of a code cache (~7 ms of a
+ * run the cache answers): undici for a run that reaches a registry, re2js for a tag filter.
+ */
+const chunkNameOf = (specifier) => (specifier === 'undici' || specifier.startsWith('undici/') ? 'undici' : specifier === 're2js' ? 're2js' : undefined);
+
+const cli = await build({
+  ...common,
+  entryPoints: [join(root, 'src', 'main.ts')],
+  // Requires inside dependencies moved to their first use (scripts/lazy-requires.mjs says which, and why).
+  plugins: [precompiledValidators, lazyRequires],
+  outfile: join(dist, 'cli.cjs'),
+  metafile: true,
+  // Loaded only by runs that verify signatures or list ECR: they stay in node_modules, required on
+  // first use. undici and re2js go to the bundles built below.
+  external: ['@aws-sdk/*', '@sigstore/*', 'undici', 'undici/*', 're2js'],
   // import() in a vm.Script run from a code cache has no loader to call; require() always works.
   supported: { 'dynamic-import': false },
   // The one import.meta.url in src/ finds ../package.json; the bundle sits where main.js did.
   define: { 'import.meta.url': '__moduleUrl' },
   banner: { js: 'var __moduleUrl = require("node:url").pathToFileURL(__filename).href;' },
-  logLevel: 'warning',
 });
+
+// Each specifier the CLI bundle left to require() that one of our bundles exports, by bundle.
+const chunks = new Map();
+for (const output of Object.values(cli.metafile.outputs)) {
+  for (const { path, external } of output.imports) {
+    const chunk = external ? chunkNameOf(path) : undefined;
+    if (chunk) chunks.set(chunk, new Set([...(chunks.get(chunk) ?? []), path]));
+  }
+}
+for (const [chunk, specifiers] of chunks) {
+  await build({
+    ...common,
+    stdin: {
+      contents: [...specifiers].map((s) => `exports[${JSON.stringify(s)}] = require(${JSON.stringify(s)});`).join('\n'),
+      resolveDir: root,
+      sourcefile: `${chunk}-exports.js`,
+      loader: 'js',
+    },
+    plugins: [lazyRequires],
+    outfile: join(dist, `${chunk}.cjs`),
+  });
+}
 
 await build({
   entryPoints: [join(root, 'src', 'launcher.ts')],
@@ -76,20 +113,26 @@ await build({
   // which cost ~6 ms of every run.
   format: 'cjs',
   target: 'node20',
-  define: { 'import.meta.url': '__launcherUrl' },
+  define: {
+    'import.meta.url': '__launcherUrl',
+    __BUNDLE_CHUNKS__: JSON.stringify(Object.fromEntries([...chunks].flatMap(([chunk, specifiers]) => [...specifiers].map((s) => [s, chunk])))),
+  },
   banner: { js: 'var __launcherUrl = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: 'warning',
 });
 writeFileSync(join(dist, 'package.json'), '{ "type": "commonjs" }\n');
 chmodSync(join(dist, 'main.js'), 0o755);
 
+const bundles = ['cli', ...chunks.keys()];
 // V8 keeps a source with one non-ASCII character as two-byte text: twice the memory, slower to read.
-const bundleBytes = readFileSync(join(dist, 'cli.cjs'));
-const nonAscii = bundleBytes.findIndex((byte) => byte > 0x7f);
-if (nonAscii !== -1) {
-  const line = bundleBytes.subarray(0, nonAscii).toString('latin1').split('\n').length;
-  process.stderr.write(`bundle: dist/cli.cjs has a non-ASCII character on line ${line}; write it as an escape in the source\n`);
-  process.exit(1);
+for (const name of bundles) {
+  const bundleBytes = readFileSync(join(dist, `${name}.cjs`));
+  const nonAscii = bundleBytes.findIndex((byte) => byte > 0x7f);
+  if (nonAscii !== -1) {
+    const line = bundleBytes.subarray(0, nonAscii).toString('latin1').split('\n').length;
+    process.stderr.write(`bundle: dist/${name}.cjs has a non-ASCII character on line ${line}; write it as an escape in the source\n`);
+    process.exit(1);
+  }
 }
 
 /*
@@ -155,16 +198,17 @@ items:
   spec:
     imageRepositoryRef:
       name: app
+    filterTags:
+      pattern: '^[0-9.]+$'
     policy:
       semver:
         range: '>=1.0.0'
 `;
-const cache = join(dist, 'cli.cache');
 const scratch = mkdtempSync(join(tmpdir(), 'aip-code-cache-'));
 try {
   const run = await new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(dist, 'main.js'), '--timeout', '20s'], {
-      env: { ...process.env, APPLY_IMAGE_POLICIES_WRITE_CODE_CACHE: cache, XDG_CACHE_HOME: scratch, HOME: scratch, DOCKER_CONFIG: scratch },
+      env: { ...process.env, APPLY_IMAGE_POLICIES_WRITE_CODE_CACHE: dist, XDG_CACHE_HOME: scratch, HOME: scratch, DOCKER_CONFIG: scratch },
     });
     let stdout = '';
     let stderr = '';
@@ -173,8 +217,11 @@ try {
     child.on('error', reject).on('close', (status) => resolve({ status, stdout, stderr }));
     child.stdin.end(WARM_UP);
   });
-  // A cache of a run that failed early would hold little: the warm-up must have pinned.
-  if (run.status !== 0 || !run.stdout.includes(`${registryHost}/warm-up/app:1.1.0@${MANIFEST_DIGEST}`) || !existsSync(cache)) {
+  // A cache of a run that failed early would hold little: the warm-up must have pinned, through
+  // the registry client and a tag filter, so that every bundle was loaded and has its cache.
+  const missing = bundles.filter((name) => !existsSync(join(dist, `${name}.cache`)));
+  if (run.status !== 0 || !run.stdout.includes(`${registryHost}/warm-up/app:1.1.0@${MANIFEST_DIGEST}`) || missing.length > 0) {
+    if (missing.length > 0) process.stderr.write(`bundle: the code-cache run wrote no cache for ${missing.join(', ')}\n`);
     process.stderr.write(`bundle: the code-cache run did not pin (exit ${run.status}):\n${run.stderr}`);
     process.exit(1);
   }
@@ -184,25 +231,28 @@ try {
 }
 
 /*
- * A fresh Node, with no flag set, must accept the cache the way src/launcher.ts offers it (the same
- * wrapper around the bundle); a cache V8 refuses costs every run a full compile, silently.
+ * A fresh Node, with no flag set, must accept each cache the way src/launcher.ts offers it (the
+ * same wrapper around the bundle); a cache V8 refuses costs every run a full compile, silently.
  */
-const accepted = spawnSync(
-  process.execPath,
-  [
-    '-e',
-    `const { readFileSync } = require('node:fs');
+for (const name of bundles) {
+  const accepted = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      `const { readFileSync } = require('node:fs');
 const { Script } = require('node:vm');
 const source = readFileSync(process.argv[1], 'latin1');
 const script = new Script('(function (exports, require, module, __filename, __dirname) {' + source + '\\n})', { filename: process.argv[1], cachedData: readFileSync(process.argv[2]) });
 process.exit(script.cachedDataRejected ? 1 : 0);`,
-    join(dist, 'cli.cjs'),
-    cache,
-  ],
-  { stdio: 'inherit' },
-);
-if (accepted.status !== 0) {
-  process.stderr.write('bundle: V8 refuses dist/cli.cache in a run with default flags\n');
-  process.exit(1);
+      join(dist, `${name}.cjs`),
+      join(dist, `${name}.cache`),
+    ],
+    { stdio: 'inherit' },
+  );
+  if (accepted.status !== 0) {
+    process.stderr.write(`bundle: V8 refuses dist/${name}.cache in a run with default flags\n`);
+    process.exit(1);
+  }
 }
-process.stdout.write(`bundle: dist/cli.cjs ${(statSync(join(dist, 'cli.cjs')).size / 1024).toFixed(0)} KiB, code cache ${(statSync(cache).size / 1024).toFixed(0)} KiB\n`);
+const kib = (file) => `${(statSync(join(dist, file)).size / 1024).toFixed(0)} KiB`;
+process.stdout.write(`bundle: ${bundles.map((name) => `dist/${name}.cjs ${kib(`${name}.cjs`)}, code cache ${kib(`${name}.cache`)}`).join('; ')}\n`);

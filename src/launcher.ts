@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The installed command: runs the bundled CLI (dist/cli.cjs, built from src/main.ts by
- * scripts/bundle.mjs) from V8's code cache (dist/cli.cache, written at build time).
+ * scripts/bundle.mjs) from V8's code cache (dist/cli.cache, written at build time), and the
+ * bundles of the dependencies it loads on first use the same way.
  *
  * A pin costs about one Node start only if the function adds little to it. Loading ~100 ES
  * modules cost ~100 ms in resolution alone, which the bundle removes; compiling the bundle's
@@ -18,42 +19,72 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Script, constants as vmConstants } from 'node:vm';
 
-const bundle = new URL('./cli.cjs', import.meta.url);
-const codeCache = new URL('./cli.cache', import.meta.url);
+/*
+ * Dependencies only some runs load (undici for a run that reaches a registry, re2js for a tag
+ * filter) are bundles of their own beside cli.cjs, each with its code cache: a run the cache
+ * answers then reads and deserializes none of them. The build fills this in: each specifier the
+ * CLI bundle left to `require`, with the bundle that exports it.
+ */
+declare const __BUNDLE_CHUNKS__: Record<string, string>;
+const chunkOf: Record<string, string> = typeof __BUNDLE_CHUNKS__ === 'object' ? __BUNDLE_CHUNKS__ : {};
 
+const dist = fileURLToPath(new URL('.', import.meta.url));
 const writeCacheTo = process.env.APPLY_IMAGE_POLICIES_WRITE_CODE_CACHE;
-let cachedData: Buffer | undefined;
-if (writeCacheTo === undefined) {
-  try {
-    cachedData = readFileSync(codeCache);
-  } catch {
-    // No cache (a build without one): compile from source.
+const compiled: Array<{ script: Script; cache: string }> = [];
+
+/** Runs `dist/<name>.cjs` as Node runs a CommonJS module, from `dist/<name>.cache` when there is one. */
+function runBundle(name: string): unknown {
+  const filename = `${dist}${name}.cjs`;
+  const cache = `${dist}${name}.cache`;
+  let cachedData: Buffer | undefined;
+  if (writeCacheTo === undefined) {
+    try {
+      cachedData = readFileSync(cache);
+    } catch {
+      // No cache (a build without one): compile from source.
+    }
   }
+  // The same wrapper Node gives a CommonJS module, so the bundle sees require, module and __filename.
+  // latin1 reads the bytes as they are, faster than decoding UTF-8; the build fails on a non-ASCII bundle.
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(filename, 'latin1')}\n})`, {
+    filename,
+    ...(cachedData ? { cachedData } : {}),
+    // Node < 20.12 lacks the constant; the bundle's own import() calls are all compiled to require().
+    ...(vmConstants?.USE_MAIN_CONTEXT_DEFAULT_LOADER ? { importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER } : {}),
+  });
+  if (writeCacheTo !== undefined) compiled.push({ script, cache: `${writeCacheTo}/${name}.cache` });
+  const module = { exports: {} };
+  const run = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
+  run(module.exports, bundleRequire, module, filename, dist);
+  return module.exports;
 }
 
-const filename = fileURLToPath(bundle);
-// The same wrapper Node gives a CommonJS module, so the bundle sees require, module and __filename.
-// latin1 reads the bytes as they are, faster than decoding UTF-8; the build fails on a non-ASCII bundle.
-const script = new Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, 'latin1')}\n})`, {
-  filename,
-  ...(cachedData ? { cachedData } : {}),
-  // Node < 20.12 lacks the constant; the bundle's own import() calls are all compiled to require().
-  ...(vmConstants?.USE_MAIN_CONTEXT_DEFAULT_LOADER ? { importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER } : {}),
-});
+const loaded = new Map<string, Record<string, unknown>>();
+const nodeRequire = createRequire(`${dist}cli.cjs`);
+/** Node's require, except for the specifiers a bundle of ours exports. */
+const bundleRequire: NodeJS.Require = Object.assign((id: string): unknown => {
+  const chunk = chunkOf[id];
+  if (chunk === undefined) return nodeRequire(id);
+  let exports = loaded.get(chunk);
+  if (!exports) loaded.set(chunk, (exports = runBundle(chunk) as Record<string, unknown>));
+  return exports[id];
+}, nodeRequire);
+
 if (writeCacheTo !== undefined) {
-  // After the run, so the cache holds every function the run compiled, not only the top level.
+  // After the run, so each cache holds every function the run compiled, not only the top level.
   process.once('exit', () => {
     /*
      * V8 accepts a code cache only under the flags it was made with. The registry code sets
      * --liftoff-only when it loads (src/registry/dispatcher.ts says why), which this run did and
-     * a run the cache answers never does; every run reads the cache before that, under default
-     * flags, so the cache is made under them too: the flag and the two it turned off are reset.
-     * The build checks that a default run accepts the cache. node:v8 loads at build time only.
+     * a run the cache answers never does. The CLI's cache and undici's are read before that,
+     * under default flags, so the caches are made under them too: the flag and the two it turned
+     * off are reset. The build checks that a default run accepts each cache. (re2js is read when
+     * a policy's patterns are prepared, before any registry call; a pattern first compiled after
+     * one, as a signature identity can be, compiles re2js from source: slower, never different.)
+     * node:v8 loads at build time only.
      */
-    (createRequire(filename)('node:v8') as typeof import('node:v8')).setFlagsFromString('--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering');
-    writeFileSync(writeCacheTo, script.createCachedData());
+    (nodeRequire('node:v8') as typeof import('node:v8')).setFlagsFromString('--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering');
+    for (const { script, cache } of compiled) writeFileSync(cache, script.createCachedData());
   });
 }
-const module = { exports: {} };
-const run = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
-run(module.exports, createRequire(filename), module, filename, fileURLToPath(new URL('.', bundle)));
+runBundle('cli');

@@ -41,8 +41,9 @@ export function compileGoRegexp(source: string): GoRegexp {
  * re2js is loaded on the first pattern it compiles, not with this module. Loading it costs a
  * one-marker run ~10 ms (293 KiB of code, and it decodes its Unicode tables when it loads), and a
  * run without a filterTags pattern, verify identity or exclusionList of its own compiles nothing
- * with it (see JS_EQUIVALENTS). In the bundle, esbuild turns the literal `require('re2js')` into a
- * call of the bundled copy; the ES module (vitest, the tsc output) has no `require` and makes one.
+ * with it (see JS_EQUIVALENTS). In the built CLI, `require('re2js')` is the launcher's, which runs
+ * dist/re2js.cjs from its code cache; the ES module (vitest, the tsc output) has no `require` and
+ * makes one.
  */
 type Re2js = typeof import('re2js');
 let re2js: Re2js | undefined;
