@@ -8,7 +8,8 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildResourceList } from './fixtures.js';
 import { checkPins, Sandbox, type Bench } from './runner.js';
 import { measureProcess } from './measure.js';
@@ -64,7 +65,7 @@ export interface ProfileBreakdown {
  * node_modules/undici/…), which the phases match.
  */
 export function bundleSources(cli: string): ((frame: ProfileNode['callFrame']) => ProfileNode['callFrame']) | undefined {
-  const dist = dirname(cli);
+  const dist = resolve(dirname(cli));
   if (!existsSync(join(dist, 'cli.cjs.map'))) return undefined;
   const maps = new Map<string, SourceMap | undefined>();
   const mapOf = (bundle: string): SourceMap | undefined => {
@@ -75,8 +76,8 @@ export function bundleSources(cli: string): ((frame: ProfileNode['callFrame']) =
     return maps.get(bundle);
   };
   return (frame) => {
-    const bundle = /\/([^/]+\.cjs)$/.exec(frame.url)?.[1];
-    const map = bundle ? mapOf(bundle) : undefined;
+    const path = frame.url.startsWith('file:') ? fileURLToPath(frame.url) : frame.url;
+    const map = path.endsWith('.cjs') && dirname(path) === dist ? mapOf(basename(path)) : undefined;
     if (!map) return frame;
     // The bundles' local names are minified: the source map's name at a named function gives it back.
     const entry = map.findEntry(frame.lineNumber, frame.columnNumber ?? 0) as { originalSource?: string; name?: string };

@@ -40,9 +40,9 @@ const precompiledValidators = {
  * minified: a fifth less source to read and fewer names in the code cache, ~10 ms of a run the
  * cache answers (bench/ startup rows). No code reads a function's or class's `name` (every error
  * class sets its `name` as a string), so esbuild's keepNames, which wraps every closure the code
- * creates in a defineProperty call (~1 % of the 500-marker run), is left off. Stack traces map back
- * through each bundle's .map (`node --enable-source-maps`), and bench/profile.ts maps profiles'
- * names the same way.
+ * creates in a defineProperty call (~1 % of the 500-marker run), is left off. Each bundle has its
+ * .map beside it: a stack trace or profile is mapped back through it, as bench/profile.ts does
+ * (Node 20's --enable-source-maps does not map code run through vm.Script).
  */
 const common = {
   bundle: true,
@@ -56,6 +56,8 @@ const common = {
   // Licence comments go to <bundle>.LEGAL.txt: one non-ASCII character (a name in undici's) made V8
   // hold the whole source as two-byte text, slower to read and to scan.
   legalComments: 'linked',
+  // import() in a vm.Script run from a code cache has no loader to call; require() always works.
+  supported: { 'dynamic-import': false },
   logLevel: 'warning',
 };
 
@@ -76,8 +78,6 @@ const cli = await build({
   // Loaded only by runs that verify signatures or list ECR: they stay in node_modules, required on
   // first use. undici and re2js go to the bundles built below.
   external: ['@aws-sdk/*', '@sigstore/*', 'undici', 'undici/*', 're2js'],
-  // import() in a vm.Script run from a code cache has no loader to call; require() always works.
-  supported: { 'dynamic-import': false },
   // The one import.meta.url in src/ finds ../package.json; the bundle sits where main.js did.
   define: { 'import.meta.url': '__moduleUrl' },
   banner: { js: 'var __moduleUrl = require("node:url").pathToFileURL(__filename).href;' },
@@ -95,7 +95,8 @@ for (const [chunk, specifiers] of chunks) {
   await build({
     ...common,
     stdin: {
-      contents: [...specifiers].map((s) => `exports[${JSON.stringify(s)}] = require(${JSON.stringify(s)});`).join('\n'),
+      // Getters, so each module still starts on its own first require, as it did inside the CLI bundle.
+      contents: [...specifiers].map((s) => `Object.defineProperty(exports, ${JSON.stringify(s)}, { enumerable: true, get: () => require(${JSON.stringify(s)}) });`).join('\n'),
       resolveDir: root,
       sourcefile: `${chunk}-exports.js`,
       loader: 'js',

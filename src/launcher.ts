@@ -29,11 +29,12 @@ declare const __BUNDLE_CHUNKS__: Record<string, string>;
 const chunkOf: Record<string, string> = typeof __BUNDLE_CHUNKS__ === 'object' ? __BUNDLE_CHUNKS__ : {};
 
 const dist = fileURLToPath(new URL('.', import.meta.url));
+// Set by the build's warm-up run only: the directory to write each bundle's cache to, at exit.
 const writeCacheTo = process.env.APPLY_IMAGE_POLICIES_WRITE_CODE_CACHE;
 const compiled: Array<{ script: Script; cache: string }> = [];
 
 /** Runs `dist/<name>.cjs` as Node runs a CommonJS module, from `dist/<name>.cache` when there is one. */
-function runBundle(name: string): unknown {
+function runBundle(name: string, module: { exports: object }): void {
   const filename = `${dist}${name}.cjs`;
   const cache = `${dist}${name}.cache`;
   let cachedData: Buffer | undefined;
@@ -53,21 +54,29 @@ function runBundle(name: string): unknown {
     ...(vmConstants?.USE_MAIN_CONTEXT_DEFAULT_LOADER ? { importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER } : {}),
   });
   if (writeCacheTo !== undefined) compiled.push({ script, cache: `${writeCacheTo}/${name}.cache` });
-  const module = { exports: {} };
   const run = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
   run(module.exports, bundleRequire, module, filename, dist);
-  return module.exports;
 }
 
-const loaded = new Map<string, Record<string, unknown>>();
+const loaded = new Map<string, { exports: Record<string, unknown> }>();
 const nodeRequire = createRequire(`${dist}cli.cjs`);
 /** Node's require, except for the specifiers a bundle of ours exports. */
 const bundleRequire: NodeJS.Require = Object.assign((id: string): unknown => {
   const chunk = chunkOf[id];
   if (chunk === undefined) return nodeRequire(id);
-  let exports = loaded.get(chunk);
-  if (!exports) loaded.set(chunk, (exports = runBundle(chunk) as Record<string, unknown>));
-  return exports[id];
+  let module = loaded.get(chunk);
+  if (!module) {
+    // As Node does for a module: known before it runs (a cycle sees its exports so far), forgotten if it throws.
+    loaded.set(chunk, (module = { exports: {} }));
+    try {
+      runBundle(chunk, module);
+    } catch (error) {
+      loaded.delete(chunk);
+      throw error;
+    }
+  }
+  if (!(id in module.exports)) throw new Error(`dist/${chunk}.cjs does not export ${id}: rebuild with npm run build`);
+  return module.exports[id];
 }, nodeRequire);
 
 if (writeCacheTo !== undefined) {
@@ -79,12 +88,13 @@ if (writeCacheTo !== undefined) {
      * a run the cache answers never does. The CLI's cache and undici's are read before that,
      * under default flags, so the caches are made under them too: the flag and the two it turned
      * off are reset. The build checks that a default run accepts each cache. (re2js is read when
-     * a policy's patterns are prepared, before any registry call; a pattern first compiled after
-     * one, as a signature identity can be, compiles re2js from source: slower, never different.)
+     * a policy's patterns are prepared, before the registry code loads; a pattern first compiled
+     * after that, as a signature identity can be, compiles re2js from source: slower, never
+     * different.)
      * node:v8 loads at build time only.
      */
     (nodeRequire('node:v8') as typeof import('node:v8')).setFlagsFromString('--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering');
     for (const { script, cache } of compiled) writeFileSync(cache, script.createCachedData());
   });
 }
-runBundle('cli');
+runBundle('cli', { exports: {} });
