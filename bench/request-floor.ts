@@ -17,19 +17,15 @@
  * client that took no time to start would wait.
  */
 import { Agent, request, type IncomingMessage } from 'node:http';
+import { MANIFEST_MEDIA_TYPES } from '../src/registry/client/media-types.js';
 
 interface Plan {
   origin: string;
   pins: Array<{ repository: string; tag: string }>;
 }
 
-// The four manifest types, as CNCF distribution 2.8 needs to answer with the digest a pull gets.
-const ACCEPT = [
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-].join(', ');
+// The function's own Accept list: CNCF distribution 2.8 answers a narrower one with another digest.
+const ACCEPT = MANIFEST_MEDIA_TYPES.join(', ');
 
 const chunks: Buffer[] = [];
 for await (const chunk of process.stdin) chunks.push(chunk as Buffer);

@@ -85,9 +85,17 @@ const ratioRow = (
   };
 };
 
-/** Each round starts one step further along `steps`, so no step always runs on another's heels. */
-async function rotate(round: number, steps: ReadonlyArray<() => Promise<void>>): Promise<void> {
-  for (let k = 0; k < steps.length; k++) await steps[(round + k) % steps.length]!();
+/**
+ * Each round starts one step further along `steps`, so no step always runs on another's heels (two
+ * steps: the first goes first on even rounds). The results come back in the steps' order.
+ */
+async function rotate<T extends unknown[]>(round: number, steps: { [K in keyof T]: () => Promise<T[K]> }): Promise<T> {
+  const results = new Array(steps.length) as T;
+  for (let k = 0; k < steps.length; k++) {
+    const i = (round + k) % steps.length;
+    results[i] = await steps[i]!();
+  }
+  return results;
 }
 
 /**
@@ -114,16 +122,6 @@ function checkFloorDigests(host: string, floorOutput: string, functionOutput: st
     const [repository, tag, digest] = line.split(' ');
     if (!functionOutput.includes(`${host}/${repository}:${tag}@${digest} `)) throw new Error(`request floor: ${repository}:${tag} is ${digest}, which the function did not pin`);
   }
-}
-
-/** The yardstick first on even rounds, the function first on odd ones. */
-async function alternate<T>(round: number, yardstick: () => Promise<T>, fn: () => Promise<T>): Promise<[T, T]> {
-  if (round % 2 === 0) {
-    const y = await yardstick();
-    return [y, await fn()];
-  }
-  const f = await fn();
-  return [await yardstick(), f];
 }
 
 async function coldRun(bench: Bench, input: string, policies: readonly BenchPolicy[]): Promise<{ run: ToolRun; output: string }> {
@@ -190,28 +188,23 @@ export async function measureTargets(
   const floorSamples: Array<[number, number]> = [];
   const floorSpans: number[] = [];
   for (let round = 0; round < options.rounds; round++) {
-    let script: { wallMs: number; output: string } | undefined;
-    let fn: { wallMs: number; output: string } | undefined;
-    let floor: { wallMs: number; requestsMs: number; stdout: string } | undefined;
-    await rotate(round, [
+    const [script, fn, floor] = await rotate(round, [
       async () => {
         const { run, output } = await runBaseline(bench, manyInput, manyPolicies);
         checkPins(bench.proxy.host, manyPolicies, output);
-        script = { wallMs: run.wallMs, output };
+        return { wallMs: run.wallMs, output };
       },
       async () => {
         const { run, output } = await coldRun(bench, manyInput, manyPolicies);
-        fn = { wallMs: run.wallMs, output };
+        return { wallMs: run.wallMs, output };
       },
-      async () => {
-        floor = await requestFloor(bench, manyPolicies);
-      },
+      () => requestFloor(bench, manyPolicies),
     ]);
-    checkSameItems(fn!.output, script!.output);
-    checkFloorDigests(bench.proxy.host, floor!.stdout, fn!.output);
-    manySamples.push([script!.wallMs, fn!.wallMs]);
-    floorSamples.push([script!.wallMs, floor!.wallMs]);
-    floorSpans.push(floor!.requestsMs);
+    checkSameItems(fn.output, script.output);
+    checkFloorDigests(bench.proxy.host, floor.stdout, fn.output);
+    manySamples.push([script.wallMs, fn.wallMs]);
+    floorSamples.push([script.wallMs, floor.wallMs]);
+    floorSpans.push(floor.requestsMs);
   }
 
   options.progress(`targets ${options.repetition}: 20,000 objects, bare yaml vs function, ${options.rounds} rounds`);
@@ -219,8 +212,7 @@ export async function measureTargets(
   const largeSamples: Array<[number, number]> = [];
   const largeRss: Array<[number, number]> = [];
   for (let round = 0; round < options.rounds; round++) {
-    const [yaml, fn] = await alternate(
-      round,
+    const [yaml, fn] = await rotate(round, [
       async () => {
         const sample = await measureProcess(process.execPath, [YAML_YARDSTICK], { input: largeInput });
         // A yardstick that failed or printed a fraction of its input measured something else.
@@ -230,7 +222,7 @@ export async function measureTargets(
         return { wallMs: sample.wallMs, peakRssKb: sample.peakRssKb };
       },
       async () => (await coldRun(bench, largeInput, large.shape.policies)).run,
-    );
+    ]);
     largeSamples.push([yaml.wallMs, fn.wallMs]);
     largeRss.push([0, fn.peakRssKb]);
   }
